@@ -8,8 +8,6 @@ from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent/"fixtures"
-BASELINE = Path(os.environ.get("IMGBOOK_NBS") or REPO/"nbs").expanduser()/"09_baseline.ipynb"
-needs_baseline = pytest.mark.skipif(not BASELINE.exists(), reason=f"the baseline study notebook {BASELINE} does not exist yet")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import assert_clean_error, cli, make_dataset, needs_baseline
+from conftest import assert_clean_error, cli, make_dataset
 
 FATAL = {  # kind of dataset -> what the message must say
     "missing_path": "does not exist",
@@ -42,7 +42,6 @@ def test_data_check_empty_class_folder(tmp_path):
     assert any("'d'" in l or " d/" in l or " d " in l for l in said), "the empty class folder d/ is ignored without a word:\n" + r.stdout
 
 
-@needs_baseline
 @pytest.mark.parametrize("kind", FATAL)
 def test_report_fatal(kind, tmp_path):
     r = cli("report", "baseline", "--preset", "smoke", "--data", make_dataset(kind, tmp_path), "--out", tmp_path/"out")
@@ -51,7 +50,6 @@ def test_report_fatal(kind, tmp_path):
     assert not (tmp_path/"out"/"baseline.json").exists() and not (tmp_path/"out"/"baseline.html").exists()
 
 
-@needs_baseline
 def test_report_skips_bad_files(tmp_path):
     "A folder with an empty file, a truncated JPEG and a text file named .png still renders; STUDY.json lists the skipped files."
     spec = make_dataset("bad_files", tmp_path)

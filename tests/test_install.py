@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import imgbook
-from conftest import REPO, cli, needs_baseline
+from conftest import REPO, cli
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +50,9 @@ def test_version_and_studies(fresh):
     assert (r.returncode, r.stdout) == (0, f"imgbook {imgbook.__version__}\n"), r.stderr
     r = cli("studies", cwd=fresh["work"], bin_dir=fresh["bin"])
     assert r.returncode == 0 and "baseline" in r.stdout, r.stderr
-    if (REPO/"nbs"/"09_baseline.ipynb").exists():
-        assert f"({fresh['site']/'imgbook'/'nbs'/'09_baseline.ipynb'})" in r.stdout, r.stdout
+    assert f"({fresh['site']/'imgbook'/'nbs'/'09_baseline.ipynb'})" in r.stdout, r.stdout
 
 
-@needs_baseline
 def test_smoke_report_outside_the_repo(fresh):
     r = cli("report", "baseline", "--preset", "smoke", "-p", "epochs", "1", "-p", "seed", "3", cwd=fresh["work"], bin_dir=fresh["bin"], env=fresh["env"])
     assert r.returncode == 0, r.stdout + r.stderr

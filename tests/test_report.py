@@ -3,7 +3,7 @@ import json, time
 
 import pytest
 
-from conftest import FIXTURES, REPO, assert_clean_error, needs_baseline
+from conftest import FIXTURES, REPO, assert_clean_error
 from imgbook.cli import main
 from imgbook.core import ImgbookError
 from imgbook import report
@@ -115,7 +115,6 @@ def test_save_study_contract(tmp_path):
     assert save_study("s", {}, summary, {}, "", tmp_path).name == "s-2.json"  # an interactive run never overwrites
 
 
-@needs_baseline
 def test_baseline_in_checkout():
     assert study_notebook("baseline") == REPO/"nbs"/"09_baseline.ipynb"
     ps = study_params("baseline")
