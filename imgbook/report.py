@@ -41,6 +41,13 @@ STUDIES = {
                       dict(smoke=dict(n_synthetic=600, epochs=2, img_size=32),
                            standard=dict(n_synthetic=6000, epochs=30, img_size=64),
                            full=dict(n_synthetic=20000, epochs=60, img_size=96))),
+    "architectures": Study("10_architectures.ipynb",
+                           "Which architecture (CNN, ViT or hybrid) should we ship for this data, hardware and latency budget?",
+                           dict(smoke=dict(n_synthetic=300, epochs=1, seeds=2, img_size=32, img_sizes=[32, 48], data_fractions=[0.5, 1.0]),
+                                standard=dict(n_synthetic=1500, epochs=8, seeds=3, img_size=64, img_sizes=[32, 64],
+                                              data_fractions=[0.1, 0.25, 0.5, 1.0], saliency_images=64, bench_time_s=0.5),
+                                full=dict(n_synthetic=6000, epochs=30, seeds=3, img_size=64, img_sizes=[32, 64, 128],
+                                          data_fractions=[0.1, 0.25, 0.5, 1.0], saliency_images=200, bench_time_s=1.0))),
 }
 
 # %% ../nbs/90_report.ipynb #f0743046
