@@ -6,7 +6,7 @@ Docs: https://imgbook.github.io/imgbook/report.html.md"""
 
 # %% ../nbs/90_report.ipynb #0d309e77
 from __future__ import annotations
-import ast, difflib, html, json, os, re, tempfile, time
+import ast, difflib, html, json, os, re, sys, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,6 +156,7 @@ def _as_seq(kind):
         if isinstance(v, str):
             try: v = _literal(v)
             except (ValueError, SyntaxError): v = [s.strip() for s in v.split(",") if s.strip()]
+            if isinstance(v, (int, float, str)) and not isinstance(v, bool): v = [v]  # `-p img_sizes 64` means [64]
         if not isinstance(v, (list, tuple)): raise TypeError
         return kind(v)
     return f
@@ -282,8 +283,10 @@ def _run(study:str, nb:Path, paths:dict, values:dict, out:Path, progress:bool) -
     "Execute `nb` with `values`, then write the HTML; the parameters and paths are already checked."
     t0 = time.time()
     try:
+        # the kernel's stderr carries the studies' own progress bars (trials, epochs) inside long cells
         pm.execute_notebook(str(nb), str(paths["ipynb"]), parameters=values, kernel_name="python3",
-                            progress_bar=_show_progress(progress), cwd=str(out), config=_kernel_config())
+                            progress_bar=_show_progress(progress), stderr_file=sys.stderr if _show_progress(progress) else None,
+                            cwd=str(out), config=_kernel_config())
     except PapermillExecutionError as e:
         saved = out/f"{study}.failed.ipynb"
         if paths["ipynb"].exists(): os.replace(paths["ipynb"], saved)
