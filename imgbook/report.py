@@ -48,6 +48,15 @@ STUDIES = {
                                               data_fractions=[0.1, 0.25, 0.5, 1.0], saliency_images=64, bench_time_s=0.5),
                                 full=dict(n_synthetic=6000, epochs=30, seeds=3, img_size=64, img_sizes=[32, 64, 128],
                                           data_fractions=[0.1, 0.25, 0.5, 1.0], saliency_images=200, bench_time_s=1.0))),
+    "deployment": Study("13_deployment.ipynb",
+                        "How do we make this model fast and small enough for the target hardware without losing accuracy, and how do we prove it is ready?",
+                        dict(smoke=dict(n_synthetic=600, epochs=2, img_size=32),
+                             standard=dict(n_synthetic=3000, epochs=15, img_size=64, calib_sweep=[16, 64, 256],
+                                           calib_methods=["minmax", "entropy", "percentile"], prune_finetune_epochs=3,
+                                           use_compile=True, bench_224=True, min_time_s=1.0),
+                             full=dict(n_synthetic=8000, epochs=30, img_size=96, calib_sweep=[16, 64, 256, 1024],
+                                       calib_methods=["minmax", "entropy", "percentile"], prune_finetune_epochs=5,
+                                       use_compile=True, bench_224=True, min_time_s=2.0))),
 }
 
 # %% ../nbs/90_report.ipynb #f0743046
@@ -282,6 +291,8 @@ def _kernel_config() -> Config:
 def _run(study:str, nb:Path, paths:dict, values:dict, out:Path, progress:bool) -> dict:
     "Execute `nb` with `values`, then write the HTML; the parameters and paths are already checked."
     t0 = time.time()
+    backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # figures go into the report even where a shell set Agg
     try:
         # the kernel's stderr carries the studies' own progress bars (trials, epochs) inside long cells
         pm.execute_notebook(str(nb), str(paths["ipynb"]), parameters=values, kernel_name="python3",
@@ -293,6 +304,9 @@ def _run(study:str, nb:Path, paths:dict, values:dict, out:Path, progress:bool) -
         raise _cell_error(study, e, saved) from None
     except NoSuchKernel:
         raise ImgbookError("no Jupyter kernel 'python3' found: install ipykernel in this environment") from None
+    finally:
+        if backend is None: os.environ.pop("MPLBACKEND")
+        else: os.environ["MPLBACKEND"] = backend
     to_html(paths["ipynb"], paths["html"])
     if not paths["json"].exists():
         raise ImgbookError(f"study {study!r}: {nb.name} ran but did not write {paths['json']} (its last cell must call save_study)")
