@@ -99,10 +99,10 @@ def model_table(runs:pd.DataFrame, # from `run_arch_trials`
                        size_accuracy=sizes.groupby("img_size").accuracy.mean().to_dict(), checkpoint=g.checkpoint.iloc[0])
     return pd.DataFrame.from_dict(rows, orient="index")
 
-# %% ../nbs/10_architectures.ipynb #ac26f10b
+# %% ../nbs/10_architectures.ipynb #f3b4a436
 def cam_target_layer(model:nn.Module, # a timm model
-                     img_size:int, # input side: the stage must keep a map of at least `min_side` pixels
-                     min_side:int=4, # smallest feature-map side worth explaining
+                     img_size:int, # input side: the stage must keep a map of at least `min_side` cells
+                     min_side:int=8, # smallest feature-map side worth explaining
                     ) -> nn.Module:
     "The deepest feature stage of a timm model whose map is at least `min_side` wide at `img_size` (Grad-CAM's layer)."
     ok = [f for f in model.feature_info if img_size // f["reduction"] >= min_side] or model.feature_info[:1]
@@ -156,10 +156,10 @@ def saliency_maps(model:nn.Module, # a trained zoo model
     if model_family(name) == "vit": return attention_rollout(model, x), "attention rollout"
     return grad_cam(model, x, y), "Grad-CAM"
 
-# %% ../nbs/10_architectures.ipynb #c474cd83
+# %% ../nbs/10_architectures.ipynb #d95ef5a2
 def saliency_scores(maps:np.ndarray, # (N, H, W) saliency in [0, 1]
                     masks:np.ndarray, # (N, H, W) bool defect masks (images without a defect are ignored)
-                    tolerance:float=0.03, # pointing-game tolerance as a share of the image side
+                    tolerance:float=15/224, # pointing-game tolerance as a share of the side (Zhang et al.: 15 px at 224)
                    ) -> dict:
     "share_in_defect, its chance level (mask area), pointing_hit rate, its chance, p-value (binomial) and n."
     keep = masks.reshape(len(masks), -1).any(1)
