@@ -174,7 +174,7 @@ def saliency_scores(maps:np.ndarray, # (N, H, W) saliency in [0, 1]
     return dict(share_in_defect=float(share.mean()), share_chance=float(masks.mean()), pointing_hit=float(hits.mean()),
                 pointing_chance=chance, pointing_p=float(stats.binomtest(int(hits.sum()), len(hits), chance, "greater").pvalue), n=int(len(hits)))
 
-# %% ../nbs/10_architectures.ipynb #0880e3ce
+# %% ../nbs/10_architectures.ipynb #0beb7193
 def pareto_front(table:pd.DataFrame, # one row per model (index)
                  acc:str="balanced_accuracy_mean", # higher is better
                  lat:str="latency_ms_bs1_p50", # lower is better
@@ -192,22 +192,23 @@ def recommend(table:pd.DataFrame, # one row per model with accuracy, latency and
              ) -> tuple[str|None, str]:
     "The recommended model (None if none fits) and the reason in one sentence."
     ok = table[(table[lat] <= latency_budget_ms) & (table.size_mb <= max_model_mb)]
+    limits = f"{latency_budget_ms:g} ms" + (f" and {max_model_mb:g} MB" if np.isfinite(max_model_mb) else "")
     if ok.empty:
         fastest = table.sort_values(lat).index[0]
-        return None, (f"No model meets {latency_budget_ms:g} ms and {max_model_mb:g} MB; the fastest is {fastest} "
+        return None, (f"No model meets {limits}; the fastest is {fastest} "
                       f"at {table.loc[fastest, lat]:.2f} ms and {table.loc[fastest, 'size_mb']:.1f} MB.")
     best = ok[acc].idxmax()
     band = ok.loc[best, acc.replace("_mean", "_ci95")] if acc.replace("_mean", "_ci95") in ok else 0.0
     close = ok[ok[acc] >= ok.loc[best, acc] - (0.0 if pd.isna(band) else band)]
     pick = close[lat].idxmin()
-    why = (f"{pick} is the most accurate model that meets {latency_budget_ms:g} ms and {max_model_mb:g} MB "
+    why = (f"{pick} is the most accurate model that meets {limits} "
            f"({ok.loc[pick, acc]:.3f} balanced accuracy at {ok.loc[pick, lat]:.2f} ms)") if pick == best else (
            f"{pick} ({ok.loc[pick, acc]:.3f} at {ok.loc[pick, lat]:.2f} ms) is within the 95% interval of the most accurate "
            f"feasible model, {best} ({ok.loc[best, acc]:.3f} ± {band:.3f} at {ok.loc[best, lat]:.2f} ms), and "
            f"{ok.loc[best, lat] / ok.loc[pick, lat]:.1f}× faster")
     return pick, why + f"; {len(ok)} of {len(table)} models meet the constraints."
 
-# %% ../nbs/10_architectures.ipynb #1b5af798
+# %% ../nbs/10_architectures.ipynb #06dc98bf
 def _noise(ctx) -> float:
     "The accuracy difference this run can resolve: the larger of the median seed interval and a binomial 95% interval."
     t = ctx["table"]
@@ -230,6 +231,15 @@ def needs_learning(claim:callable) -> callable:
         return claim(ctx)
     return checked
 
+def _unlearned(ctx, *families:str) -> str|None:
+    "Why a comparison of `families` says nothing (their best model is within the noise of chance), or None."
+    t, chance = ctx["table"], 1 / ctx["n_classes"]
+    for f in families:
+        m, acc = _best(t, f, "balanced_accuracy_mean")
+        if m is not None and acc - chance <= _noise(ctx):
+            return f"the best {dict(cnn='CNN', vit='ViT').get(f, f)} ({m}) did not learn in this budget ({acc:.3f} balanced accuracy, chance {chance:.3f})"
+    return None
+
 def _best(t:pd.DataFrame, family:str, col:str, largest:bool=True):
     "(model, value) of the best model of `family` by `col`, or (None, nan)."
     f = t[t.family == family][col].dropna()
@@ -247,6 +257,7 @@ def claim_cnn_data_efficient(ctx):
     t = t.assign(small=at)
     (c, ca), (v, va) = _best(t, "cnn", "small"), _best(t, "vit", "small")
     if c is None or v is None: return "needs at least one CNN and one ViT in models", "not measurable here"
+    if why := _unlearned(ctx, "cnn", "vit"): return why, "inconclusive"
     return (f"trained on {f0:.0%} of the training split ({int(fr[fr.fraction == f0].n_train.iloc[0])} images): best CNN {c} "
             f"{ca:.3f} accuracy, best ViT {v} {va:.3f}"), _versus(ca, va, _noise(ctx))
 
@@ -259,6 +270,7 @@ def claim_vit_scales(ctx):
     gain = t.data_efficiency.map(lambda d: d[1.0] - d[lo] if lo in d and 1.0 in d else np.nan)
     fam = gain.groupby(t.family).mean()
     if "cnn" not in fam or "vit" not in fam: return "needs at least one CNN and one ViT in models", "not measurable here"
+    if why := _unlearned(ctx, "cnn", "vit"): return why, "inconclusive"
     return (f"accuracy gained from {lo:.0%} to 100% of the training split: ViTs {fam['vit']:+.3f}, CNNs {fam['cnn']:+.3f} "
             f"(family means)"), _versus(fam["vit"], fam["cnn"], _noise(ctx))
 
@@ -306,6 +318,7 @@ def claim_small_images(ctx):
     runs = ctx["runs"]
     un = runs[runs.part == "patch"]
     if un.empty: return "no ViT below 128 px was run (the fitted patch equals 16 at 128 px and above)", "not measurable here"
+    if why := _unlearned(ctx, "vit"): return why, "inconclusive"
     size = int(un.img_size.iloc[0])
     tuned = runs[runs.model.isin(un.model) & (runs.img_size == size) & (runs.seed == runs.seed.min()) & runs.part.isin(["seeds", "size"])]
     a, b = tuned.accuracy.mean(), un.accuracy.mean()
