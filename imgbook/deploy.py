@@ -404,7 +404,7 @@ def tensorrt_backend(engine:bytes, # from `tensorrt_engine`
         return out
     return Backend(name, fn, stream.synchronize)
 
-# %% ../nbs/13_deployment.ipynb #d5a6779f
+# %% ../nbs/13_deployment.ipynb #7cb5ec58
 @dataclass
 class Variant:
     "One deployable form of the model."
@@ -465,17 +465,34 @@ def cpu_variants(model:nn.Module, # trained (or random) model, CPU, eval
         vs.append(Variant(name, "openvino", "fp32" if prec == "f32" else prec, b, mb, fl, note="NNCF PTQ" if prec == "int8" else ""))
     return vs
 
+def _ort_matmul(n:int, int8:bool):
+    "A one-node ONNX Runtime session: fp32 MatMul, or u8×s8 MatMulInteger, of two n×n matrices."
+    onnx, ort = _require("onnx"), _require("onnxruntime")
+    from onnx import TensorProto as TP, helper
+    ta, tb, tc = (TP.UINT8, TP.INT8, TP.INT32) if int8 else (TP.FLOAT, TP.FLOAT, TP.FLOAT)
+    g = helper.make_graph([helper.make_node("MatMulInteger" if int8 else "MatMul", ["a", "b"], ["c"])], "mm",
+                          [helper.make_tensor_value_info("a", ta, [n, n]), helper.make_tensor_value_info("b", tb, [n, n])],
+                          [helper.make_tensor_value_info("c", tc, [n, n])])
+    so = ort.SessionOptions(); so.intra_op_num_threads, so.inter_op_num_threads = torch.get_num_threads(), 1
+    sess = ort.InferenceSession(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=9).SerializeToString(),
+                                so, providers=["CPUExecutionProvider"])
+    return lambda a, b: sess.run(None, {"a": a, "b": b})
+
 def matmul_peaks(n:int=2048, # square matrix side
                  reps:int=4, # timed multiplications (best is kept)
                 ) -> dict:
-    "Measured matmul peaks with torch's threads: fp32 GFLOP/s (`torch.mm`) and int8 GOP/s (`torch._int_mm`)."
+    "Measured matmul peaks with torch's threads, fp32 GFLOP/s and int8 GOP/s: the best of torch and ONNX Runtime kernels."
     def best(f, a, b):
         f(a, b); ts = []
         for _ in range(reps): t = time.perf_counter(); f(a, b); ts.append(time.perf_counter() - t)
         return 2 * n**3 / min(ts) / 1e9
     a, b = torch.randn(n, n), torch.randn(n, n)
     ai, bi = torch.randint(-128, 127, (n, n), dtype=torch.int8), torch.randint(-128, 127, (n, n), dtype=torch.int8)
-    return dict(fp32_gflops=best(torch.mm, a, b), int8_gops=best(torch._int_mm, ai, bi), n=n, threads=torch.get_num_threads())
+    r = dict(fp32_torch_mm=best(torch.mm, a, b), int8_torch_int_mm=best(torch._int_mm, ai, bi),
+             fp32_ort_matmul=best(_ort_matmul(n, False), a.numpy(), b.numpy()),
+             int8_ort_matmulinteger=best(_ort_matmul(n, True), (ai.numpy().view(np.uint8)), bi.numpy()))
+    return dict(fp32_gflops=max(r["fp32_torch_mm"], r["fp32_ort_matmul"]), int8_gops=max(r["int8_torch_int_mm"], r["int8_ort_matmulinteger"]),
+                **r, n=n, threads=torch.get_num_threads())
 
 # %% ../nbs/13_deployment.ipynb #e909ba1d
 VARIANT_COLUMNS = ["name", "backend", "precision", "size_mb", "accuracy", "acc_drop_pp", "agreement", "max_abs_diff",
