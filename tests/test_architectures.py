@@ -9,7 +9,7 @@ from conftest import assert_clean_error, cli, good_folder
 TINY = ["-p", "models", "resnet18,vit_tiny,convnext_atto", "-p", "seeds", "2", "-p", "epochs", "1", "-p", "img_size", "32",
         "-p", "img_sizes", "[32]", "-p", "data_fractions", "[0.5, 1.0]", "-p", "bench_time_s", "0.1"]
 ROW_KEYS = {"model", "family", "params_m", "flops_g", "size_mb", "accuracy_mean", "accuracy_ci95", "balanced_accuracy_mean",
-            "latency_ms_bs1_p50", "latency_ms_bs1_p99", "throughput_img_s", "train_s", "data_efficiency", "saliency_in_defect"}
+            "macro_f1_mean", "latency_ms_bs1_p50", "latency_ms_bs1_p99", "throughput_img_s", "train_s", "data_efficiency", "saliency_in_defect"}
 VERDICTS = {"held", "did not hold", "inconclusive", "not measurable here"}
 
 
