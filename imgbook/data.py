@@ -6,7 +6,7 @@ Docs: https://imgbook.github.io/imgbook/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #6924aab7
 from __future__ import annotations
-import hashlib, io, os, re, warnings
+import hashlib, io, os, warnings
 from collections import Counter
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path

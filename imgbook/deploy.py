@@ -467,7 +467,7 @@ def cpu_variants(model:nn.Module, # trained (or random) model, CPU, eval
 
 def _ort_matmul(n:int, int8:bool):
     "A one-node ONNX Runtime session: fp32 MatMul, or u8×s8 MatMulInteger, of two n×n matrices."
-    onnx, ort = _require("onnx"), _require("onnxruntime")
+    _require("onnx"); ort = _require("onnxruntime")
     from onnx import TensorProto as TP, helper
     ta, tb, tc = (TP.UINT8, TP.INT8, TP.INT32) if int8 else (TP.FLOAT, TP.FLOAT, TP.FLOAT)
     g = helper.make_graph([helper.make_node("MatMulInteger" if int8 else "MatMul", ["a", "b"], ["c"])], "mm",
