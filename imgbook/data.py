@@ -487,7 +487,7 @@ class ImageData:
         s = self.summary()
         return f"ImageData({s['spec']!r}, {len(self.classes)} classes, train/val/test {s['n_train']}/{s['n_val']}/{s['n_test']}, {self.img_size}px, {len(self.skipped_files)} skipped)"
 
-# %% ../nbs/01_data.ipynb #a7d3be6c
+# %% ../nbs/01_data.ipynb #b0311407
 def _merge_duplicate_groups(t:pd.DataFrame) -> pd.Series:
     "Groups where every set of identical files shares one group (so duplicates never straddle splits)."
     parent = {g: g for g in t.group}
@@ -523,7 +523,7 @@ def load_data(spec:str='synthetic', # 'synthetic[:PRESET]', 'folder:PATH' or 'cs
               val_frac:float=0.15, # fraction of each class for validation / model selection
               test_frac:float=0.2, # fraction of each class held out for the final test
               strict:bool=False, # unreadable files raise instead of being skipped with a warning
-              split_dir:str|Path|None=None, # folder for `splits.csv` (written once, then reused)
+              split_dir:str|Path|None=None, # folder for `splits.csv` (real data: written once, then reused)
               synthetic_cfg:SyntheticConfig|None=None, # generator configuration for a synthetic spec
              ) -> ImageData:
     "Load a data spec into a stratified, group-aware train/val/test `ImageData`."
@@ -537,12 +537,12 @@ def load_data(spec:str='synthetic', # 'synthetic[:PRESET]', 'folder:PATH' or 'cs
                       + (" …" if len(chk.unreadable) > 20 else ""), stacklevel=2)
     classes = list(chk.per_class)
     t = t.reset_index(drop=True)
-    sp = _splits(t, val_frac, test_frac, seed, split_dir)
+    synthetic = root is None
+    sp = _splits(t, val_frac, test_frac, seed, None if synthetic else split_dir)
     y = t.label.map({c: i for i, c in enumerate(classes)}).to_numpy(np.int64)
     rows = t.row.to_numpy(np.int64)
     part = {s: np.flatnonzero(sp == s) for s in SPLITS}
     take = lambda s: np.ascontiguousarray(x[rows[part[s]]])
-    synthetic = root is None
     key = dict(spec=spec if synthetic else None, img_size=img_size, files=sorted(zip(t.hash, t.label, sp)),
                cfg=synthetic_config(synthetic_cfg, preset=parse_spec(spec)[1]) if synthetic else None)
     return ImageData(classes, take('train'), y[part['train']], take('val'), y[part['val']], take('test'), y[part['test']],
