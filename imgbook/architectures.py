@@ -82,9 +82,8 @@ def mean_ci95(values) -> tuple[float, float]:
     if len(v) < 2: return float(v.mean()) if len(v) else float("nan"), float("nan")
     return float(v.mean()), float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
 
-# %% ../nbs/10_architectures.ipynb #c1bcab66
+# %% ../nbs/10_architectures.ipynb #936780ca
 def model_table(runs:pd.DataFrame, # from `run_arch_trials`
-                img_size:int, # the main image side
                ) -> pd.DataFrame:
     "One row per model (index) from the `seeds`, `fraction` and `size` runs."
     main = runs[runs.part == "seeds"]
@@ -174,7 +173,7 @@ def saliency_scores(maps:np.ndarray, # (N, H, W) saliency in [0, 1]
     return dict(share_in_defect=float(share.mean()), share_chance=float(masks.mean()), pointing_hit=float(hits.mean()),
                 pointing_chance=chance, pointing_p=float(stats.binomtest(int(hits.sum()), len(hits), chance, "greater").pvalue), n=int(len(hits)))
 
-# %% ../nbs/10_architectures.ipynb #c8a12a23
+# %% ../nbs/10_architectures.ipynb #db798108
 def pareto_front(table:pd.DataFrame, # one row per model (index)
                  acc:str="balanced_accuracy_mean", # higher is better
                  lat:str="latency_ms_bs1_p50", # lower is better
@@ -204,7 +203,8 @@ def recommend(table:pd.DataFrame, # one row per model with accuracy, latency and
     why = f"{best} is the most accurate model that meets {limits} ({ok.loc[best, acc]:.3f} ± {band:.3f} balanced accuracy at {ok.loc[best, lat]:.2f} ms)"
     if len(faster):
         why += ("; " + ", ".join(f"{m} ({r[acc]:.3f} at {r[lat]:.2f} ms)" for m, r in faster.iterrows())
-                + (" is" if len(faster) == 1 else " are") + " faster and inside that 95% interval: more seeds would tell whether it is as good")
+                + (" is faster and inside that 95% interval: more seeds would tell whether it is as good" if len(faster) == 1 else
+                   " are faster and inside that 95% interval: more seeds would tell whether they are as good"))
     return best, why + f"; {len(ok)} of {len(table)} models meet the constraints."
 
 # %% ../nbs/10_architectures.ipynb #06dc98bf
