@@ -6,14 +6,14 @@ Docs: https://imgbook.github.io/imgbook/cli.html.md"""
 
 # %% ../nbs/91_cli.ipynb #1a886256
 from __future__ import annotations
-import argparse, sys
+import argparse, os, sys
 from pathlib import Path
 
 import imgbook
 
 # %% auto #0
-__all__ = ['cmd_studies', 'cmd_report', 'cmd_data_check', 'cmd_train', 'cmd_bench', 'read_checklist', 'cmd_deploy_check',
-           'cmd_predict', 'cli_parser', 'main']
+__all__ = ['cmd_studies', 'cmd_report', 'cmd_data_check', 'cmd_train', 'cmd_bench', 'cmd_deploy_check', 'cmd_predict',
+           'cli_parser', 'main']
 
 # %% ../nbs/91_cli.ipynb #37181258
 def cmd_studies(args) -> int:
@@ -57,9 +57,10 @@ def cmd_data_check(args) -> int:
 # %% ../nbs/91_cli.ipynb #587582d2
 def cmd_train(args) -> int:
     "Train one model on a dataset, evaluate it on the test split, save the checkpoint and log the experiment."
-    from imgbook.train import train_model
-    res = train_model(args.data, args.model, args.out, epochs=args.epochs, img_size=args.img_size, augment=args.augment,
-                      seed=args.seed, n_synthetic=args.n_synthetic)
+    from imgbook.data import resolve_spec
+    from imgbook.experiments import train_model
+    res = train_model(resolve_spec(args.data), args.model, args.out, epochs=args.epochs, img_size=args.img_size, augment=args.augment,
+                      seed=args.seed, n_synthetic=args.n_synthetic, init=args.init, weights=args.weights)
     m = res["metrics"]
     print(f"{args.model}: accuracy {m['accuracy']:.3f}, balanced accuracy {m['balanced_accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f} on the test split")
     print(f"checkpoint: {res['checkpoint']}\nexperiment log: {Path(args.out)/'experiments.csv'}")
@@ -74,28 +75,9 @@ def cmd_bench(args) -> int:
     return 0
 
 # %% ../nbs/91_cli.ipynb #88eec0aa
-def read_checklist(path:str|Path, # deployment.json, a report folder, a bundle folder or bundle.json
-                  ) -> dict:
-    "The deployment checklist (item -> {status, evidence}) stored in a deployment report or bundle."
-    import json
-    from imgbook.core import ImgbookError
-    p = Path(path)
-    if p.is_dir():
-        found = [f for f in (p/"bundle.json", p/"deployment.json") if f.is_file()]
-        if not found: raise ImgbookError(f"{p}: no bundle.json or deployment.json in this folder")
-        p = found[0]
-    elif p.suffix in (".ipynb", ".html"): p = p.with_suffix(".json")
-    if not p.is_file(): raise ImgbookError(f"{p}: file not found")
-    try: doc = json.loads(p.read_text())
-    except (ValueError, UnicodeDecodeError) as e: raise ImgbookError(f"{p}: not valid JSON ({e})") from None
-    cl = doc.get("results", {}).get("checklist") if isinstance(doc, dict) and isinstance(doc.get("results"), dict) else None
-    cl = cl if cl is not None else doc.get("checklist") if isinstance(doc, dict) else None
-    if not isinstance(cl, dict) or not cl or not all(isinstance(v, dict) and "status" in v for v in cl.values()):
-        raise ImgbookError(f"{p}: no deployment checklist in it (expected a deployment study's JSON or a bundle)")
-    return cl
-
 def cmd_deploy_check(args) -> int:
     "Print the deployment checklist; exit code 1 if any item is FAIL."
+    from imgbook.bundle import read_checklist
     cl = read_checklist(args.path)
     for k, v in cl.items(): print(f"{v['status']:<8} {k:<31} {v.get('evidence', '')}")
     failed = [k for k, v in cl.items() if v["status"] == "FAIL"]
@@ -105,9 +87,8 @@ def cmd_deploy_check(args) -> int:
 # %% ../nbs/91_cli.ipynb #7558aad3
 def cmd_predict(args) -> int:
     "Predict the class of image files with a deployment bundle (ONNX Runtime)."
-    from imgbook.deploy import load_bundle
-    b = load_bundle(args.bundle)
-    for r in b.predict(args.images).itertuples(): print(f"{r.image}\t{r.label}\t{r.confidence:.4f}")
+    from imgbook.bundle import load_bundle
+    for r in load_bundle(args.bundle).predict(args.images): print(f"{r['image']}\t{r['label']}\t{r['confidence']:.4f}")
     return 0
 
 # %% ../nbs/91_cli.ipynb #94c020f5
@@ -126,6 +107,7 @@ def cli_parser() -> argparse.ArgumentParser:
     r.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="set a study parameter (repeatable)")
     r.add_argument("--force", action="store_true", help="replace an existing report instead of refusing")
+    r.add_argument("--offline", action="store_true", help="never download pretrained weights (as HF_HUB_OFFLINE=1)")
     r.set_defaults(fn=cmd_report)
 
     d = sub.add_parser("data", help="dataset tools").add_subparsers(dest="data_command", metavar="COMMAND", required=True)
@@ -143,6 +125,9 @@ def cli_parser() -> argparse.ArgumentParser:
     t.add_argument("--augment", default="basic", metavar="NAMES", help="augmentation preset or comma-separated names (default: basic)")
     t.add_argument("--n-synthetic", type=int, default=3000, metavar="N", help="images generated when --data is synthetic (default: 3000)")
     t.add_argument("--seed", type=int, default=0, metavar="N", help="seed for the split, initialisation and batch order (default: 0)")
+    t.add_argument("--init", default="scratch", choices=["scratch", "pretrained"], help="random or ImageNet weights (default: scratch)")
+    t.add_argument("--weights", default=None, metavar="PATH", help="pretrained weights file or folder (implies --init pretrained)")
+    t.add_argument("--offline", action="store_true", help="never download pretrained weights (as HF_HUB_OFFLINE=1)")
     t.add_argument("--out", default="reports", metavar="DIR", help="folder for checkpoints/ and experiments.csv (default: reports)")
     t.set_defaults(fn=cmd_train)
 
@@ -170,6 +155,7 @@ def main(argv:list[str]|None=None, # arguments without the program name (default
     try: args = cli_parser().parse_args(argv)
     except SystemExit as e: return e.code if isinstance(e.code, int) else int(e.code is not None)
     from imgbook.core import ImgbookError
+    if getattr(args, "offline", False): os.environ["IMGBOOK_OFFLINE"] = "1"  # read by the weight resolver, here and in report kernels
     try: return args.fn(args)
     except ImgbookError as e:
         print(f"imgbook: error: {' '.join(str(e).split())}", file=sys.stderr)

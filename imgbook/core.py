@@ -9,16 +9,17 @@ from __future__ import annotations
 import hashlib, json, os, platform, random, sys
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from tqdm.std import tqdm
+if TYPE_CHECKING: import torch  # imported where used: the bundle and the CLI import core without torch
 
 import imgbook
 
 # %% auto #0
 __all__ = ['ImgbookError', 'in_test', 'set_seed', 'set_threads', 'default_device', 'cpu_name', 'env_info', 'to_jsonable',
-           'stable_hash', 'unique_path', 'save_json', 'progress', 'cache_dir']
+           'stable_hash', 'unique_path', 'save_json', 'progress', 'console_output', 'cache_dir']
 
 # %% ../nbs/00_core.ipynb #68d30f31
 class ImgbookError(Exception):
@@ -33,6 +34,7 @@ def in_test() -> bool:
 def set_seed(seed:int=0, # seeds python, numpy and torch (CPU and CUDA)
             ) -> int:
     "Seed every random number generator we use; returns `seed`."
+    import torch
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     return seed
 
@@ -40,6 +42,7 @@ def set_seed(seed:int=0, # seeds python, numpy and torch (CPU and CUDA)
 def set_threads(n:int|None=None, # intra-op threads; None keeps torch's choice, or `IMGBOOK_THREADS` if set
                ) -> int:
     "Set torch's CPU thread count and return the count in force."
+    import torch
     n = n or int(os.environ.get("IMGBOOK_THREADS", 0)) or None
     if n: torch.set_num_threads(n)
     return torch.get_num_threads()
@@ -47,6 +50,7 @@ def set_threads(n:int|None=None, # intra-op threads; None keeps torch's choice, 
 def default_device(device:str|None=None, # 'cpu', 'cuda', 'cuda:1'… or None for the best available
                   ) -> torch.device:
     "The device to train on: `device` if given, else CUDA when present, else CPU."
+    import torch
     if device: 
         if str(device).startswith("cuda") and not torch.cuda.is_available():
             raise ImgbookError(f"device={device!r}: CUDA is not available on this machine")
@@ -64,6 +68,7 @@ def cpu_name() -> str:
 
 def env_info() -> dict:
     "Versions and hardware a result was measured on (the `env` key of every `STUDY.json`)."
+    import torch
     cuda = torch.cuda.is_available()
     return dict(imgbook=imgbook.__version__, python=platform.python_version(), torch=torch.__version__,
                 cpu=cpu_name(), cpu_count=os.cpu_count(), threads=torch.get_num_threads(),
@@ -79,7 +84,7 @@ def to_jsonable(o):
     if isinstance(o, (np.floating,)): return None if np.isnan(o) else float(o)
     if isinstance(o, float) and o != o: return None
     if isinstance(o, np.bool_): return bool(o)
-    if isinstance(o, (np.ndarray, torch.Tensor)): return to_jsonable(o.tolist())
+    if isinstance(o, np.ndarray) or ('torch' in sys.modules and isinstance(o, sys.modules['torch'].Tensor)): return to_jsonable(o.tolist())
     if isinstance(o, Path): return str(o)
     return o
 
@@ -108,10 +113,21 @@ def save_json(o, path:str|Path, # where to write; parent folders are created
     return path
 
 # %% ../nbs/00_core.ipynb #c565a901
+def _progress_file():
+    return sys.__stderr__ if os.environ.get("IMGBOOK_CONSOLE") else sys.stderr
+
 def progress(it=None, desc:str|None=None, total:int|None=None, leave:bool=False, **kw):
     "A tqdm progress bar over `it` that `IMGBOOK_PROGRESS=0` turns off."
     disable = os.environ.get("IMGBOOK_PROGRESS", "1") == "0"
-    return tqdm(it, desc=desc, total=total, leave=leave, disable=disable, file=sys.stderr, dynamic_ncols=True, **kw)
+    return tqdm(it, desc=desc, total=total, leave=leave, disable=disable, file=_progress_file(), dynamic_ncols=True, **kw)
+
+def console_output():
+    "Send progress bars and warnings to the process's own stderr (the terminal), not to the notebook's output."
+    import warnings
+    os.environ["IMGBOOK_CONSOLE"] = "1"
+    def show(message, category, filename, lineno, file=None, line=None):
+        sys.__stderr__.write(warnings.formatwarning(message, category, filename, lineno, line))
+    warnings.showwarning = show
 
 def cache_dir(*parts:str) -> Path:
     "A folder under imgbook's cache (`IMGBOOK_CACHE` or `~/.cache/imgbook`), created on demand."

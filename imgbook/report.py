@@ -6,9 +6,10 @@ Docs: https://imgbook.github.io/imgbook/report.html.md"""
 
 # %% ../nbs/90_report.ipynb #0d309e77
 from __future__ import annotations
-import ast, difflib, html, json, os, re, sys, tempfile, time
+import ast, atexit, difflib, html, json, os, re, shutil, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 import papermill as pm
@@ -19,11 +20,13 @@ from traitlets.config import Config
 
 import imgbook
 from .core import ImgbookError, env_info, in_test, save_json, unique_path
+from .data import resolve_spec
 
 # %% auto #0
-__all__ = ['PRESETS', 'STUDIES', 'DATA_KEYS', 'Study', 'get_study', 'notebook_dirs', 'study_notebook', 'available_studies',
-           'Param', 'study_params', 'coerce_param', 'validate_params', 'save_study', 'study_out_dir', 'report_paths',
-           'resolve_spec', 'to_html', 'render', 'headline', 'write_index', 'render_all']
+__all__ = ['PRESETS', 'STUDIES', 'DATA_KEYS', 'STUDY_HEADING', 'Study', 'get_study', 'notebook_dirs', 'study_notebook',
+           'available_studies', 'Param', 'study_params', 'coerce_param', 'validate_params', 'run_params', 'save_study',
+           'study_out_dir', 'report_paths', 'report_notebook', 'to_html', 'render', 'headline', 'verdict',
+           'write_index', 'render_all']
 
 # %% ../nbs/90_report.ipynb #1b258349
 PRESETS = ("smoke", "standard", "full")
@@ -36,19 +39,19 @@ class Study:
     presets: dict = field(default_factory=dict)  # preset name -> parameter overrides
 
 STUDIES = {
-    "baseline": Study("09_baseline.ipynb",
+    "baseline": Study("20_baseline.ipynb",
                       "How well does a standard CNN do on this data, where does it fail, and how fast is it?",
                       dict(smoke=dict(n_synthetic=600, epochs=2, img_size=32),
                            standard=dict(n_synthetic=6000, epochs=30, img_size=64),
                            full=dict(n_synthetic=20000, epochs=60, img_size=96))),
-    "architectures": Study("10_architectures.ipynb",
+    "architectures": Study("21_architectures.ipynb",
                            "Which architecture (CNN, ViT or hybrid) should we ship for this data, hardware and latency budget?",
                            dict(smoke=dict(n_synthetic=300, epochs=1, seeds=2, img_size=32, img_sizes=[32, 48], data_fractions=[0.5, 1.0]),
                                 standard=dict(n_synthetic=1500, epochs=8, seeds=3, img_size=64, img_sizes=[32, 64],
                                               data_fractions=[0.1, 0.25, 0.5, 1.0], saliency_images=64, bench_time_s=0.5),
                                 full=dict(n_synthetic=6000, epochs=30, seeds=3, img_size=64, img_sizes=[32, 64, 128],
                                           data_fractions=[0.1, 0.25, 0.5, 1.0], saliency_images=200, bench_time_s=1.0))),
-    "deployment": Study("13_deployment.ipynb",
+    "deployment": Study("24_deployment.ipynb",
                         "How do we make this model fast and small enough for the target hardware without losing accuracy, and how do we prove it is ready?",
                         dict(smoke=dict(n_synthetic=600, epochs=2, img_size=32),
                              standard=dict(n_synthetic=3000, epochs=15, img_size=64, calib_sweep=[16, 64, 256],
@@ -216,28 +219,44 @@ def validate_params(name:str, # a key of `STUDIES`
 # %% ../nbs/90_report.ipynb #dd8b00c4
 DATA_KEYS = ("spec", "classes", "n_train", "n_val", "n_test", "skipped_files")
 
+def run_params(namespace:dict, # a study notebook's `globals()`
+              ) -> dict:
+    "The values of the study's parameters (the annotated names of its parameters cell) in `namespace`: what this run ran with."
+    return {n: namespace[n] for n in namespace.get("__annotations__", {}) if n in namespace}
+
 def save_study(study:str, # the study name, also the file name
-               params:dict, # the parameter values the study ran with
+               params:dict, # the notebook's `globals()` (its parameters are picked out) or the parameter values
                data, # an `ImageData` or its `.summary()`
                results:dict, # the study's numbers (named in its issue)
                recommendation:str|list, # plain sentences, written from the numbers
                out_dir:str|Path="reports", # folder to write `STUDY.json` into
                started:float|None=None, # `time.time()` at the start of the run, for `runtime_s`
+               figure=None, # the key plot (a matplotlib Figure): saved as `STUDY.png`, the thumbnail on the index page
               ) -> Path:
-    "Write `out_dir/STUDY.json`, the machine-readable result of a study run; returns its path."
+    "Write `out_dir/STUDY.json`, the machine-readable result of a study run (and its key plot); returns the JSON's path."
     summary = data.summary() if hasattr(data, "summary") else dict(data)
     if missing := [k for k in DATA_KEYS if k not in summary]: raise ValueError(f"data summary lacks {missing}")
     if not isinstance(recommendation, str): recommendation = " ".join(recommendation)
+    if "__name__" in params: params = run_params(params)
     doc = dict(study=study, imgbook_version=imgbook.__version__, params=params, data={k: summary[k] for k in DATA_KEYS},
                env=env_info(), runtime_s=round(time.time() - started, 1) if started else None,
                results=results, recommendation=recommendation)
-    return save_json(doc, unique_path(Path(out_dir)/f"{study}.json"))
+    path = save_json(doc, unique_path(Path(out_dir)/f"{study}.json"))
+    if figure is not None: figure.savefig(path.with_suffix(".png"), dpi=60, bbox_inches="tight")
+    return path
 
 # %% ../nbs/90_report.ipynb #16d59190
+_TEST_DIRS = []
+
+def _remove_test_dirs():
+    for d in _TEST_DIRS: shutil.rmtree(d, ignore_errors=True)
+
 def study_out_dir(out_dir:str|Path, # the study's `out_dir` parameter
                  ) -> Path:
-    "The folder a study run writes into: `out_dir`, or a fresh temporary folder while `nbdev-test` runs the notebook."
-    if in_test(): return Path(tempfile.mkdtemp(prefix="imgbook-test-"))
+    "The folder a study run writes into: `out_dir`, or a fresh temporary folder (removed at exit) while `nbdev-test` runs the notebook."
+    if in_test():
+        if not _TEST_DIRS: atexit.register(_remove_test_dirs)
+        _TEST_DIRS.append(Path(tempfile.mkdtemp(prefix="imgbook-test-"))); return _TEST_DIRS[-1]
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     return out
 
@@ -255,14 +274,40 @@ def _claim(paths, force:bool):
         raise ImgbookError(f"{taken[0]} already exists: pass --force to replace the report, or choose another --out folder")
     for p in taken: p.unlink()
 
-def resolve_spec(spec:str, # 'synthetic', 'folder:PATH' or 'csv:PATH'
-                ) -> str:
-    "`spec` with its path made absolute; an error if that path does not exist."
-    kind, sep, path = str(spec).partition(":")
-    if not sep or kind not in ("folder", "csv"): return spec
-    p = Path(path).expanduser().resolve()
-    if not p.exists(): raise ImgbookError(f"--data {spec}: {path} does not exist")
-    return f"{kind}:{p}"
+
+# %% ../nbs/90_report.ipynb #32904563
+STUDY_HEADING = "## The study"
+
+def _is_export(src:str) -> bool: return bool(re.match(r"#\|\s*(export|exports|default_exp)\b", src.lstrip()))
+
+def report_notebook(nb_path:str|Path, # a study notebook
+                   ) -> nbformat.NotebookNode:
+    "The notebook as a report runs it: library checks before the `## The study` heading left out, exported code tagged `remove_cell`."
+    nb = nbformat.read(str(nb_path), as_version=4)
+    start = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.lstrip().startswith(STUDY_HEADING)), None)
+    params = next((i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])), 0)
+    keep = []
+    for i, c in enumerate(nb.cells):
+        building = start is not None and params < i < start
+        if c.cell_type == "code" and _is_export(c.source): c.metadata.setdefault("tags", []).append("remove_cell")
+        elif building: continue
+        keep.append(c)
+    console = nbformat.v4.new_code_cell("from imgbook.core import console_output; console_output()")
+    console.metadata["tags"] = ["remove_cell"]
+    nb.cells = [console] + keep
+    return nb
+
+def to_html(nb_path:str|Path, # an executed notebook
+            html_path:str|Path, # where to write the HTML
+           ) -> Path:
+    "Convert a notebook to a standalone HTML page (images embedded), leaving out cells tagged `remove_cell`."
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    ex = HTMLExporter()
+    ex.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove_cell"}, enabled=True), enabled=True)
+    body, _ = ex.from_filename(str(nb_path))
+    Path(html_path).write_text(body, encoding="utf-8")
+    return Path(html_path)
 
 # %% ../nbs/90_report.ipynb #a661bc9a
 def _cell_error(study:str, e:PapermillExecutionError, saved:Path) -> ImgbookError:
@@ -271,14 +316,6 @@ def _cell_error(study:str, e:PapermillExecutionError, saved:Path) -> ImgbookErro
     return ImgbookError(f"study {study!r} failed at cell In [{e.exec_count}] `{first[:70]}`: {what} "
                         f"(partial notebook saved to {saved})")
 
-def to_html(nb_path:str|Path, # an executed notebook
-            html_path:str|Path, # where to write the HTML
-           ) -> Path:
-    "Convert a notebook to a standalone HTML page (inputs shown, images embedded)."
-    from nbconvert import HTMLExporter
-    body, _ = HTMLExporter().from_filename(str(nb_path))
-    Path(html_path).write_text(body, encoding="utf-8")
-    return Path(html_path)
 
 # %% ../nbs/90_report.ipynb #d7cb8d6c
 def _show_progress(progress:bool) -> bool:
@@ -289,24 +326,23 @@ def _kernel_config() -> Config:
     return Config(KernelManager=dict(transport_encryption="auto")) if zmq.has("curve") else Config()
 
 def _run(study:str, nb:Path, paths:dict, values:dict, out:Path, progress:bool) -> dict:
-    "Execute `nb` with `values`, then write the HTML; the parameters and paths are already checked."
+    "Execute the report form of `nb` with `values`, then write the HTML; the parameters and paths are already checked."
     t0 = time.time()
-    backend = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # figures go into the report even where a shell set Agg
+    src = out/f".{study}.source.ipynb"
+    nbformat.write(report_notebook(nb), str(src))
+    # figures go into the report even where a shell set Agg; progress bars (the kernel's own stderr) reach the console
+    env = dict(MPLBACKEND="module://matplotlib_inline.backend_inline", IMGBOOK_PROGRESS="1" if _show_progress(progress) else "0")
     try:
-        # the kernel's stderr carries the studies' own progress bars (trials, epochs) inside long cells
-        pm.execute_notebook(str(nb), str(paths["ipynb"]), parameters=values, kernel_name="python3",
-                            progress_bar=_show_progress(progress), stderr_file=sys.stderr if _show_progress(progress) else None,
-                            cwd=str(out), config=_kernel_config())
+        with mock.patch.dict(os.environ, env):
+            pm.execute_notebook(str(src), str(paths["ipynb"]), parameters=values, kernel_name="python3",
+                                progress_bar=_show_progress(progress), cwd=str(out), config=_kernel_config())
     except PapermillExecutionError as e:
         saved = out/f"{study}.failed.ipynb"
         if paths["ipynb"].exists(): os.replace(paths["ipynb"], saved)
         raise _cell_error(study, e, saved) from None
     except NoSuchKernel:
         raise ImgbookError("no Jupyter kernel 'python3' found: install ipykernel in this environment") from None
-    finally:
-        if backend is None: os.environ.pop("MPLBACKEND")
-        else: os.environ["MPLBACKEND"] = backend
+    finally: src.unlink(missing_ok=True)
     to_html(paths["ipynb"], paths["html"])
     if not paths["json"].exists():
         raise ImgbookError(f"study {study!r}: {nb.name} ran but did not write {paths['json']} (its last cell must call save_study)")
@@ -348,25 +384,35 @@ def headline(results:dict, # a study's `results`
     fmt = lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)
     return [(n, fmt(v)) for n, v in results.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)][:k]
 
+def verdict(recommendation:str, # a study's recommendation
+            n:int=2, # sentences to keep
+           ) -> str:
+    "The first `n` sentences of `recommendation`: the verdict the index shows."
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z*`(])", recommendation.strip())
+    return " ".join(parts[:n])
+
 def write_index(out:str|Path, # the report folder
                 studies:list[str], # study names, in order
                 errors:dict|None=None, # study -> error message, for studies that failed
                ) -> Path:
-    "Write `out/index.html` linking each study's report with its headline."
-    out, errors, rows = Path(out), errors or {}, []
+    "Write `out/index.html`: per study its question, verdict, headline numbers and key-plot thumbnail, linking to the report."
+    out, errors, cards = Path(out), errors or {}, []
     for s in studies:
         j, q = out/f"{s}.json", html.escape(get_study(s).question)
         if s in errors or not j.exists():
-            rows.append(f"<tr><td>{s}</td><td>{q}</td><td colspan=2>failed: {html.escape(errors.get(s, 'no report'))}</td></tr>")
+            cards.append(f"<div class=card><h2>{s}</h2><p class=q>{q}</p><p class=fail>failed: {html.escape(errors.get(s, 'no report'))}</p></div>")
             continue
         d = json.loads(j.read_text())
-        nums = "<br>".join(f"{html.escape(n)}: {html.escape(v)}" for n, v in headline(d.get("results", {})))
+        nums = "".join(f"<li><b>{html.escape(v)}</b> {html.escape(n.replace('_', ' '))}</li>" for n, v in headline(d.get("results", {})))
+        thumb = f'<a href="{s}.html"><img src="{s}.png" alt="{s} key plot"></a>' if (out/f"{s}.png").exists() else ""
         links = " · ".join(f'<a href="{s}.{e}">{e}</a>' for e in ("html", "ipynb", "json"))
-        rows.append(f"<tr><td><b>{s}</b><br>{links}</td><td>{q}</td><td>{html.escape(str(d.get('recommendation', '')))}</td><td>{nums}</td></tr>")
+        cards.append(f"<div class=card>{thumb}<h2><a href='{s}.html'>{s}</a></h2><p class=q>{q}</p>"
+                     f"<p>{html.escape(verdict(str(d.get('recommendation', ''))))}</p><ul>{nums}</ul><p class=links>{links}</p></div>")
     page = ("<!doctype html><meta charset='utf-8'><title>imgbook reports</title>"
-            "<style>body{font-family:sans-serif;margin:2em}td,th{border-bottom:1px solid #ccc;padding:.5em;vertical-align:top}</style>"
-            f"<h1>imgbook reports</h1><p>imgbook {imgbook.__version__}</p><table>"
-            "<tr><th>study</th><th>question</th><th>recommendation</th><th>headline</th></tr>" + "".join(rows) + "</table>")
+            "<style>body{font-family:sans-serif;margin:2em;max-width:70em}.card{border-bottom:1px solid #ccc;padding:1em 0;overflow:auto}"
+            ".card img{float:right;max-width:22em;max-height:12em;margin-left:1em}.q{color:#555;font-style:italic}.fail{color:#b00}"
+            "ul{padding-left:1.2em}.links{font-size:.9em}</style>"
+            f"<h1>imgbook reports</h1><p>imgbook {imgbook.__version__}</p>" + "".join(cards))
     p = out/"index.html"; p.write_text(page, encoding="utf-8")
     return p
 

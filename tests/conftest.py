@@ -96,3 +96,11 @@ def make_dataset(kind:str, root:Path) -> str:
     if kind in ("truncated_jpeg", "bad_files"): _truncated_jpeg(d/"b"/"truncated.jpg")
     if kind in ("text_as_png", "bad_files"): (d/"c"/"notes.png").write_text("this is not an image\n")
     return f"folder:{d}"
+
+
+def assert_reader_html(path:Path):
+    "A rendered report shows what a reader needs: no exported library code, toy checks, progress bars or warnings."
+    page = Path(path).read_text()
+    for unwanted in ("#| export", "test_eq(", "test_fail(", "it/s]", "s/it]", "Warning:", "warnings.warn", "TqdmWarning", "console_output"):
+        assert unwanted not in page, f"{path.name} shows {unwanted!r}"
+    assert "The question" in page and '"image/png"' not in page and "data:image/png;base64" in page

@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import assert_clean_error, cli, good_folder
+from conftest import assert_clean_error, assert_reader_html, cli, good_folder
 
 TINY = ["-p", "models", "resnet18,vit_tiny,convnext_atto", "-p", "seeds", "2", "-p", "epochs", "1", "-p", "img_size", "32",
         "-p", "img_sizes", "[32]", "-p", "data_fractions", "[0.5, 1.0]", "-p", "bench_time_s", "0.1"]
@@ -18,7 +18,8 @@ def test_folder_data_with_local_weights(tmp_path):
     weights = tmp_path/"weights"; weights.mkdir()
     torch.save(timm.create_model("resnet18", num_classes=1000).state_dict(), weights/"resnet18.pth")  # an "ImageNet" checkpoint
     data = good_folder(tmp_path/"data", n=16)
-    r = cli("report", "architectures", "--data", f"folder:{data}", "--out", tmp_path/"out", *TINY, "-p", "weights_dir", weights)
+    r = cli("report", "architectures", "--data", f"folder:{data}", "--out", tmp_path/"out", *TINY, "-p", "weights", weights)
+    assert_reader_html(tmp_path/"out"/"architectures.html")
     assert r.returncode == 0, r.stderr
     d = json.loads((tmp_path/"out"/"architectures.json").read_text())
     res = d["results"]
@@ -35,7 +36,7 @@ def test_folder_data_with_local_weights(tmp_path):
     runs = pd.DataFrame(res["runs"])
     assert (runs.part == "pretrained").sum() == 2 and (runs.part == "patch").sum() == 1
     log = pd.read_csv(tmp_path/"out"/"experiments.csv")
-    assert len(log) == len(runs) and log.pretrained.sum() == 2 and set(log.study) == {"architectures"}
+    assert len(log) == len(runs) and (log.init == "pretrained").sum() == 2 and set(log.study) == {"architectures"}
     assert d["recommendation"]
     assert (tmp_path/"out"/"architectures.ipynb").read_text().count('"image/png"') >= 3  # plots render although MPLBACKEND=Agg here
 
@@ -44,7 +45,7 @@ def test_folder_data_with_local_weights(tmp_path):
     ("models", "resnet18,nope", "models: unknown ['nope']"),
     ("target", "tpu", "target='tpu': must be 'cpu' or 'gpu'"),
     ("img_sizes", "[16, 32]", "16 px is below 32"),
-    ("weights_dir", "/no/such/weights", "weights_dir=/no/such/weights: not a folder"),
+    ("weights", "/no/such/weights", "weights=/no/such/weights: no such file or folder"),
 ])
 def test_bad_parameters_are_one_line(param, value, needle, tmp_path):
     r = cli("report", "architectures", "--out", tmp_path, *TINY, "-p", param, value)

@@ -1,5 +1,5 @@
 "The deployment bundle and its commands: `imgbook predict` matches PyTorch on image files, `imgbook deploy check` gates on the checklist, bad input is one line."
-import json
+import json, subprocess, sys
 
 import numpy as np
 import pytest
@@ -7,8 +7,10 @@ import torch
 from PIL import Image
 
 from conftest import assert_clean_error, cli
-from imgbook.data import read_image, to_tensor
-from imgbook.deploy import export_single, load_bundle, write_bundle
+from imgbook.backends import export_single
+from imgbook.bundle import load_bundle, write_bundle
+from imgbook.data import to_tensor
+from imgbook.images import read_image
 from imgbook.models import create_model
 
 CLASSES = ["ok", "scratch", "pit"]
@@ -108,3 +110,16 @@ def test_deploy_check_exit_codes(bundle, tmp_path):
     assert_clean_error(r.returncode, r.stderr, f"{tmp_path/'plain.json'}: no deployment checklist in it", exit_code=2)
     r = cli("deploy", "check", tmp_path/"absent.json")
     assert_clean_error(r.returncode, r.stderr, f"{tmp_path/'absent.json'}: file not found", exit_code=2)
+
+
+def test_predict_runs_without_torch(model, bundle, images):
+    "The bundle and `imgbook predict` need numpy, Pillow and ONNX Runtime only: torch and timm are never imported."
+    code = ("import json, sys\nfrom imgbook.cli import main\nfrom imgbook.bundle import load_bundle\n"
+            f"z = load_bundle({str(bundle)!r}).logits({[str(p) for p in images]!r})\n"
+            f"rc = main(['predict', {str(bundle)!r}, {str(images[0])!r}])\n"
+            "print(json.dumps(dict(rc=rc, logits=z.tolist(), loaded=sorted(m for m in ('torch', 'timm', 'cv2') if m in sys.modules))))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.splitlines()[-1])
+    assert out["rc"] == 0 and out["loaded"] == [], out["loaded"]
+    np.testing.assert_allclose(out["logits"], torch_logits(model, images), atol=1e-4)

@@ -50,7 +50,7 @@ def test_version_and_studies(fresh):
     assert (r.returncode, r.stdout) == (0, f"imgbook {imgbook.__version__}\n"), r.stderr
     r = cli("studies", cwd=fresh["work"], bin_dir=fresh["bin"])
     assert r.returncode == 0 and "baseline" in r.stdout, r.stderr
-    assert f"({fresh['site']/'imgbook'/'nbs'/'09_baseline.ipynb'})" in r.stdout, r.stdout
+    assert f"({fresh['site']/'imgbook'/'nbs'/'20_baseline.ipynb'})" in r.stdout, r.stdout
 
 
 def test_smoke_report_outside_the_repo(fresh):

@@ -3,7 +3,7 @@ import json, time
 
 import pytest
 
-from conftest import FIXTURES, REPO, assert_clean_error
+from conftest import FIXTURES, REPO, assert_clean_error, assert_reader_html, cli
 from imgbook.cli import main
 from imgbook.core import ImgbookError
 from imgbook import report
@@ -82,7 +82,7 @@ def test_notebook_without_parameters_cell(monkeypatch, tmp_path):
 
 def test_failing_cell_names_the_cell(tiny_study, tmp_path, capsys):
     code, out, err = run(capsys, "report", tiny_study, "--out", tmp_path, "-p", "fail", "true")
-    assert_clean_error(code, err, "study 'tiny' failed at cell In [3] `import time`: ValueError: told to fail",
+    assert_clean_error(code, err, "study 'tiny' failed at cell In [4] `import time`: ValueError: told to fail",
                        f"partial notebook saved to {tmp_path/'tiny.failed.ipynb'}", exit_code=2)
     assert (tmp_path/"tiny.failed.ipynb").exists() and not (tmp_path/"tiny.ipynb").exists()
     assert run(capsys, "report", tiny_study, "--out", tmp_path)[0] == 0  # a failed run does not block the next one
@@ -93,13 +93,16 @@ def test_relative_data_path_is_resolved(tiny_study, tmp_path, monkeypatch):
     r = render(tiny_study, data="folder:imgs", out="out")
     assert json.loads(r["json"].read_text())["params"]["data"] == f"folder:{tmp_path/'imgs'}"
     assert r["json"].parent == tmp_path/"out"
-    with pytest.raises(ImgbookError, match="--data csv:nope.csv: nope.csv does not exist"): render(tiny_study, data="csv:nope.csv", out="o2")
+    with pytest.raises(ImgbookError, match="data spec 'csv:nope.csv': .*nope.csv does not exist"): render(tiny_study, data="csv:nope.csv", out="o2")
+    (tmp_path/"elsewhere").mkdir(); monkeypatch.chdir(tmp_path/"elsewhere")
+    r = render(tiny_study, data="../imgs", out="out")   # a bare relative folder, from another working directory
+    assert json.loads(r["json"].read_text())["params"]["data"] == f"folder:{tmp_path/'imgs'}"
 
 
 def test_render_all_and_index(tiny_study, tmp_path, capsys):
     idx = render_all(out=tmp_path, preset="smoke", studies=[tiny_study], params={"lr": "0.2"})
     page = idx.read_text()
-    assert 'href="tiny.html"' in page and "Does the runner work?" in page and "Train longer." in page and "epochs_run: 2" in page
+    assert 'href="tiny.html"' in page and "Does the runner work?" in page and "Train longer." in page and "<b>2</b> epochs run" in page
     with pytest.raises(ImgbookError, match="already exists: pass --force"): render_all(out=tmp_path, studies=[tiny_study])
     with pytest.raises(ImgbookError, match="'nope' is not a parameter of any study"):
         render_all(out=tmp_path/"x", studies=[tiny_study], params={"nope": 1})
@@ -116,7 +119,20 @@ def test_save_study_contract(tmp_path):
 
 
 def test_baseline_in_checkout():
-    assert study_notebook("baseline") == REPO/"nbs"/"09_baseline.ipynb"
+    assert study_notebook("baseline") == REPO/"nbs"/"20_baseline.ipynb"
     ps = study_params("baseline")
     assert {"data", "out_dir", "model", "img_size", "epochs", "batch_size", "n_synthetic", "augment", "seed", "threads"} <= set(ps)
     for preset in report.PRESETS: validate_params("baseline", report.STUDIES["baseline"].presets[preset])
+
+
+@pytest.mark.parametrize("study, params", [
+    ("baseline", ["-p", "epochs", "1", "-p", "model", "mobilenetv3_small", "-p", "init", "scratch"]),
+    ("deployment", ["-p", "epochs", "1", "-p", "use_openvino", "false", "-p", "prune_ratios", "[0.3]", "-p", "sparsities", "[0.5]",
+                    "-p", "calib_sweep", "[16]", "-p", "calib_methods", "[minmax]", "-p", "min_time_s", "0.1"]),
+])
+def test_study_report_reads_cleanly(study, params, tmp_path):
+    "Each study rendered at smoke size: the HTML has the question, results and plots, and none of the library's own checks."
+    r = cli("report", study, "--preset", "smoke", "--out", tmp_path, *params)
+    assert r.returncode == 0, r.stderr
+    assert_reader_html(tmp_path/f"{study}.html")
+    assert (tmp_path/f"{study}.png").exists()  # the thumbnail the index shows
