@@ -32,6 +32,7 @@ def pretrained_weights(models:list[str], # zoo names
                        weights:str|Path|None=None, # explicit folder (or file, for one model); None: the resolver's own search
                       ) -> tuple[dict, dict]:
     "`(found, missing)`: zoo name -> `Weights` for models whose pretrained weights resolve, and name -> why not for the rest."
+    if weights and not Path(weights).exists(): raise ImgbookError(f"weights={weights}: no such file or folder")
     found, missing = {}, {}
     for m in models:
         try: found[m] = resolve_weights(m, weights or None)

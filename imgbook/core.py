@@ -128,6 +128,8 @@ def console_output():
     def show(message, category, filename, lineno, file=None, line=None):
         sys.__stderr__.write(warnings.formatwarning(message, category, filename, lineno, line))
     warnings.showwarning = show
+    # tqdm.auto (imported by timm and huggingface_hub) asks for notebook widgets that a headless report never shows
+    warnings.filterwarnings("ignore", message="IProgress not found")
 
 def cache_dir(*parts:str) -> Path:
     "A folder under imgbook's cache (`IMGBOOK_CACHE` or `~/.cache/imgbook`), created on demand."

@@ -86,7 +86,7 @@ def run_trials(trials:list, # trial specs: dicts or (frozen) dataclasses, JSON-a
     short = name if isinstance(name, str) else name[0]
     cache = Path(cache_dir) if cache_dir else None
     rows = []
-    for t in core.progress(trials, desc="trials", total=len(trials), disable=not progress) if progress else trials:
+    for t in core.progress(trials, desc="trials", total=len(trials)) if progress else trials:
         spec = to_jsonable(t)
         path = cache/f"{short.rsplit('.', 1)[-1]}-{stable_hash(dict(fn=name, spec=spec))}.json" if cache else None
         if path is not None and path.exists():

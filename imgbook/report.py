@@ -167,7 +167,7 @@ def _as_seq(kind):
     def f(v):
         if isinstance(v, str):
             try: v = _literal(v)
-            except (ValueError, SyntaxError): v = [s.strip() for s in v.split(",") if s.strip()]
+            except (ValueError, SyntaxError): v = [s.strip() for s in v.strip().strip("[]()").split(",") if s.strip()]  # `[a, b]` unquoted
             if isinstance(v, (int, float, str)) and not isinstance(v, bool): v = [v]  # `-p img_sizes 64` means [64]
         if not isinstance(v, (list, tuple)): raise TypeError
         return kind(v)

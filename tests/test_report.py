@@ -136,3 +136,15 @@ def test_study_report_reads_cleanly(study, params, tmp_path):
     assert r.returncode == 0, r.stderr
     assert_reader_html(tmp_path/f"{study}.html")
     assert (tmp_path/f"{study}.png").exists()  # the thumbnail the index shows
+
+
+@pytest.mark.parametrize("study", ["baseline", "architectures", "deployment"])
+def test_report_form_defines_every_name(study, tmp_path):
+    "A report drops the library checks before `## The study`, so a name only they import would fail a user's run late."
+    import subprocess, sys
+    code = "\n".join("\n".join(l for l in c.source.splitlines() if not l.startswith(("%", "!")))
+                     for c in report.report_notebook(study_notebook(study)).cells if c.cell_type == "code")
+    (tmp_path/"report.py").write_text(code)
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", "--quiet", "--select", "F821", "--output-format", "concise",
+                        "--config", "builtins=['display', 'get_ipython']", str(tmp_path/"report.py")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
