@@ -217,13 +217,16 @@ def create_model(name:str, # zoo name, see `list_models()`
         return model
     found = resolve_weights(name, weights)
     sd = load_weights_file(found.path)
-    if found.source.startswith("package") and (convert := WEIGHT_PACKAGES[name].convert):
-        sd = convert(sd, timm.create_model(spec.timm_name, pretrained=False))
+    if name in WEIGHT_PACKAGES and (convert := WEIGHT_PACKAGES[name].convert):  # the package's own key names, wherever the file came from
+        ref = timm.create_model(spec.timm_name, pretrained=False)
+        if not set(sd) & set(ref.state_dict()): sd = convert(sd, ref)
     overlay = dict(state_dict=sd, num_classes=_head_classes(sd, spec) or -1)
     try:
         with mock.patch.dict(os.environ, HF_HUB_OFFLINE="1"): model = timm.create_model(spec.timm_name, pretrained=True, pretrained_cfg_overlay=overlay, **kw)
     except (RuntimeError, KeyError, ValueError) as e:
         raise ImgbookError(f"weights={found.path}: do not fit model {name!r} ({str(e).splitlines()[0][:200]})") from None
+    if overlay["num_classes"] != num_classes:  # a new head: start it at zero, so the first steps do not push large random logits into the backbone
+        if isinstance(head := model.get_classifier(), nn.Linear): nn.init.zeros_(head.weight); nn.init.zeros_(head.bias)
     model.weights_source = str(found)
     return model
 

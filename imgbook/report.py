@@ -42,7 +42,7 @@ STUDIES = {
     "baseline": Study("20_baseline.ipynb",
                       "How well does a standard CNN do on this data, where does it fail, and how fast is it?",
                       dict(smoke=dict(n_synthetic=600, epochs=2, img_size=32),
-                           standard=dict(n_synthetic=6000, epochs=30, img_size=64),
+                           standard=dict(n_synthetic=6000),
                            full=dict(n_synthetic=20000, epochs=60, img_size=96))),
     "architectures": Study("21_architectures.ipynb",
                            "Which architecture (CNN, ViT or hybrid) should we ship for this data, hardware and latency budget?",

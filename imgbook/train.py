@@ -27,14 +27,16 @@ from .metrics import evaluate, predict
 from .models import create_model, get_spec
 
 # %% auto #0
-__all__ = ['BALANCE', 'SELECT', 'INIT', 'RECIPES', 'CHECKPOINT_FORMAT', 'TrainConfig', 'recipe', 'bf16_native', 'fast_defaults',
-           'class_weights', 'param_groups', 'make_optimizer', 'make_scheduler', 'FitResult', 'weighted_ce', 'fit',
-           'save_checkpoint', 'load_checkpoint']
+__all__ = ['BALANCE', 'SELECT', 'INIT', 'TRAIN', 'RECIPES', 'PROBE_C', 'CHECKPOINT_FORMAT', 'TrainConfig', 'recipe',
+           'bf16_native', 'fast_defaults', 'class_weights', 'param_groups', 'make_optimizer', 'make_scheduler',
+           'stage_modules', 'freeze_stages', 'keep_bn_statistics', 'FitResult', 'weighted_ce', 'fit', 'pooled_features',
+           'linear_probe', 'save_checkpoint', 'load_checkpoint']
 
 # %% ../nbs/07_train.ipynb #2e5880e2
 BALANCE = ("none", "inverse", "sqrt", "effective", "sampler")
 SELECT = ("balanced_accuracy", "macro_f1", "accuracy")
 INIT = ("scratch", "pretrained")
+TRAIN = ("finetune", "linear_probe")
 
 @dataclass
 class TrainConfig:
@@ -45,10 +47,13 @@ class TrainConfig:
     lr: float = 2e-3 # peak learning rate of the head (and of the whole model unless `backbone_lr_scale` < 1)
     backbone_lr_scale: float = 1.0 # backbone lr = lr × this (below 1 when fine-tuning pretrained weights)
     freeze_epochs: int = 0 # first epochs train the classifier head only
+    freeze_fraction: float = 0.0 # the stem and this share of the stages (timm's coarse groups) stay frozen all run
+    probe_head: bool = False # start the head from a linear probe on the frozen pretrained features, then fine-tune
+    freeze_bn: bool = False # every BatchNorm keeps its (pretrained) statistics: eval mode while the weights train
     weight_decay: float = 0.05 # AdamW weight decay (weights only, not biases/norms/embeddings)
     warmup_epochs: float = 1.0 # linear warm-up length, then cosine to 0 (stepped per batch)
     label_smoothing: float = 0.1 # cross-entropy label smoothing
-    balance: str = "inverse" # class imbalance: one of `BALANCE` (loss weights, or 'sampler' for class-balanced batches)
+    balance: str = "sqrt" # class imbalance: one of `BALANCE` (loss weights, or 'sampler' for class-balanced batches)
     select: str = "balanced_accuracy" # validation metric that picks the kept epoch and drives `patience`
     patience: int|None = None # early stopping: epochs without a better `select` score; None = off
     augment: str|list = "basic" # augmentation preset or list of names (`imgbook.augment`)
@@ -59,13 +64,15 @@ class TrainConfig:
     device: str|None = None # 'cpu', 'cuda', … or None for the best available
     seed: int = 0 # seeds init, shuffling and augmentation
     threads: int|None = None # torch CPU threads; None = keep current (or IMGBOOK_THREADS)
+    train: str = "finetune" # 'finetune' (gradient descent) or 'linear_probe' (frozen features, logistic regression head)
     init: str = "scratch" # 'scratch' (random) or 'pretrained' (weights from `imgbook.models.resolve_weights`)
     weights: str|None = None # explicit pretrained weights file or folder (implies init='pretrained')
 
     def __post_init__(self):
-        for name, valid in (("balance", BALANCE), ("select", SELECT), ("init", INIT)):
+        for name, valid in (("balance", BALANCE), ("select", SELECT), ("init", INIT), ("train", TRAIN)):
             if getattr(self, name) not in valid: raise ImgbookError(f"{name}={getattr(self, name)!r}: must be one of {', '.join(valid)}")
         if self.epochs < 1 or self.batch_size < 1: raise ImgbookError(f"epochs={self.epochs}, batch_size={self.batch_size}: must be >= 1")
+        if not 0 <= self.freeze_fraction <= 1: raise ImgbookError(f"freeze_fraction={self.freeze_fraction}: must be in [0, 1]")
         if not 0 <= self.backbone_lr_scale <= 1: raise ImgbookError(f"backbone_lr_scale={self.backbone_lr_scale}: must be in [0, 1]")
         if self.weights is not None: self.init = "pretrained"
 
@@ -74,9 +81,11 @@ RECIPES = {
     ("cnn", "scratch"): dict(lr=2e-3, weight_decay=0.05, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=1.0),
     ("hybrid", "scratch"): dict(lr=2e-3, weight_decay=0.05, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=1.0),
     ("vit", "scratch"): dict(lr=5e-4, weight_decay=0.05, warmup_epochs=2.0, label_smoothing=0.1, backbone_lr_scale=1.0),
-    ("cnn", "pretrained"): dict(lr=1e-3, weight_decay=0.01, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=0.1),
-    ("hybrid", "pretrained"): dict(lr=1e-3, weight_decay=0.01, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=0.1),
-    ("vit", "pretrained"): dict(lr=5e-4, weight_decay=0.01, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=0.1),
+    ("cnn", "pretrained"): dict(lr=1e-3, weight_decay=0.02, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=0.2,
+                                freeze_bn=True, freeze_fraction=0.4),
+    ("hybrid", "pretrained"): dict(lr=1e-3, weight_decay=0.02, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=0.2,
+                                   freeze_bn=True, freeze_fraction=0.4),
+    ("vit", "pretrained"): dict(lr=5e-4, weight_decay=0.02, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=0.2),
 }
 
 def recipe(model:str, # zoo name
@@ -148,6 +157,31 @@ def make_scheduler(opt:torch.optim.Optimizer, # from `make_optimizer`
     return CosineLRScheduler(opt, t_initial=max(1, total_steps - warmup_steps), warmup_t=warmup_steps, warmup_lr_init=0.0,
                              warmup_prefix=True, lr_min=0.0, t_in_epochs=False)
 
+# %% ../nbs/07_train.ipynb #cccc6d3f
+def stage_modules(model:nn.Module) -> list[list[nn.Module]]:
+    "The model's modules grouped stem first, stage by stage, head last (timm's coarse `group_matcher`)."
+    from timm.models import group_modules
+    if not hasattr(model, "group_matcher"): raise ImgbookError(f"{type(model).__name__} has no timm group_matcher: freeze_fraction needs a timm model")
+    groups = group_modules(model, model.group_matcher(coarse=True))
+    return [[model.get_submodule(n) for n in names] for _, names in sorted(groups.items())]
+
+def freeze_stages(model:nn.Module, # a timm model
+                  fraction:float, # share of the stages (between stem and head) to freeze, stem included when > 0
+                 ) -> list[nn.Module]:
+    "Stop gradients into the stem and the first `fraction` of the stages; returns the frozen modules."
+    if fraction <= 0: return []
+    stages = stage_modules(model)
+    n = round(fraction * (len(stages) - 2))  # the stem and the head are not stages
+    frozen = [m for group in stages[:n + 1] for m in group]
+    for m in frozen: m.requires_grad_(False)
+    return frozen
+
+def keep_bn_statistics(modules:list[nn.Module]):
+    "Put every BatchNorm inside `modules` in eval mode: it normalises with its stored statistics and stops updating them."
+    for mod in modules:
+        for m in mod.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm): m.eval()
+
 # %% ../nbs/07_train.ipynb #fa9ffbef
 @dataclass
 class FitResult:
@@ -188,8 +222,11 @@ def fit(model:nn.Module, # a classifier with `len(data.classes)` outputs (e.g. f
     cfg, t0 = cfg or TrainConfig(), time.perf_counter()
     device = default_device(cfg.device); set_threads(cfg.threads); set_seed(cfg.seed)
     cfg = fast_defaults(cfg, device)
+    if cfg.train == "linear_probe": return linear_probe(model, data, cfg, progress)
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = model.to(device, memory_format=fmt)
+    if cfg.probe_head: linear_probe(model, data, replace(cfg, train="linear_probe"), progress)
+    frozen = freeze_stages(model, cfg.freeze_fraction)
     mixing = cfg.mix != "none"
     if loss is None: loss = weighted_ce(class_weights(data.y_train, len(data.classes), cfg.balance).to(device), cfg.label_smoothing)
     elif mixing: raise ImgbookError(f"mix={cfg.mix!r}: batch mixing works with the default loss only")
@@ -198,13 +235,14 @@ def fit(model:nn.Module, # a classifier with `len(data.classes)` outputs (e.g. f
                          balance=cfg.balance == "sampler", seed=cfg.seed)
     opt = make_optimizer(model, cfg)
     sched = make_scheduler(opt, len(loader) * cfg.epochs, round(cfg.warmup_epochs * len(loader)))
-    backbone = [p for g in opt.param_groups if not g["head"] for p in g["params"]]
+    backbone = [p for g in opt.param_groups if not g["head"] for p in g["params"] if p.requires_grad]
     gen, step, col = torch.Generator().manual_seed(cfg.seed), 0, _METRIC_COL[cfg.select]
     hist, best, best_state, bad = [], -1.0, None, 0
     epochs = _bar(range(1, cfg.epochs + 1), progress, desc=f"fit {cfg.model}", leave=True)
     for ep in epochs:
         for p in backbone: p.requires_grad_(ep > cfg.freeze_epochs)
-        model.train(); te, tot, n_img = time.perf_counter(), 0.0, 0
+        model.train(); keep_bn_statistics([model] if cfg.freeze_bn else frozen)
+        te, tot, n_img = time.perf_counter(), 0.0, 0
         for xb, yb in _bar(loader, progress, desc=f"epoch {ep}"):
             if len(yb) < 2: continue  # a last batch of one breaks BatchNorm in train mode
             if mixing: xb, ya, yb2, lam = mix_batch(xb, yb, cfg.mix, cfg.mix_alpha, gen)
@@ -228,9 +266,56 @@ def fit(model:nn.Module, # a classifier with `len(data.classes)` outputs (e.g. f
         else: bad += 1
         if cfg.patience is not None and bad >= cfg.patience: break
     for p in backbone: p.requires_grad_(True)
+    for m in frozen: m.requires_grad_(True)
     model.load_state_dict(best_state)
     h = pd.DataFrame(hist)
     return FitResult(model, h, int(h.epoch[h[col].idxmax()]), time.perf_counter() - t0, cfg, stopped_early=len(h) < cfg.epochs)
+
+# %% ../nbs/07_train.ipynb #e79ba633
+PROBE_C = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0) # inverse regularisation strengths the probe tries
+
+@torch.inference_mode()
+def pooled_features(model:nn.Module, # a timm model
+                    x:np.ndarray, # uint8 NHWC images
+                    batch_size:int=64, # images per forward pass
+                    progress:bool=False, # progress bar over batches
+                   ) -> np.ndarray:
+    "The penultimate (pooled, pre-logits) features of `x`, float32 (N, D)."
+    from imgbook.data import to_tensor
+    model.eval(); dev = next(model.parameters()).device
+    out = [model.forward_head(model.forward_features(to_tensor(x[i:i + batch_size]).to(dev)), pre_logits=True).float().cpu()
+           for i in _bar(range(0, len(x), batch_size), progress, desc="features")]
+    return torch.cat(out).numpy()
+
+def linear_probe(model:nn.Module, # a timm model with an `nn.Linear` classifier of `len(data.classes)` outputs
+                 data:ImageData, # train/val splits
+                 cfg:TrainConfig, # balance, select, seed
+                 progress:bool=True, # progress bar over the feature pass
+                ) -> FitResult:
+    "Fit a logistic-regression head on frozen pooled features and write it into the model's classifier."
+    from sklearn.linear_model import LogisticRegression
+    t0 = time.perf_counter()
+    head = model.get_classifier()
+    if not isinstance(head, nn.Linear): raise ImgbookError(f"{cfg.model}: linear_probe needs an nn.Linear classifier, not {type(head).__name__}")
+    device = default_device(cfg.device); model.to(device)
+    ftr = pooled_features(model, data.x_train, progress=progress)
+    img_s = len(ftr) / (time.perf_counter() - t0)  # the feature pass is the probe's training cost
+    fva = pooled_features(model, data.x_val, progress=progress)
+    mu, sd = ftr.mean(0), ftr.std(0) + 1e-6
+    w = class_weights(data.y_train, len(data.classes), "inverse" if cfg.balance == "sampler" else cfg.balance).numpy()
+    hist, best = [], None
+    for i, c in enumerate(PROBE_C, 1):
+        lr = LogisticRegression(C=c, max_iter=3000, random_state=cfg.seed).fit((ftr - mu) / sd, data.y_train, sample_weight=w[data.y_train])
+        proba = np.zeros((len(fva), len(data.classes)), np.float32); proba[:, lr.classes_] = lr.predict_proba((fva - mu) / sd)
+        vm = evaluate(proba, None, data.y_val, data.classes)
+        hist.append(dict(epoch=i, C=c, train_loss=np.nan, val_loss=float(-np.log(np.clip(proba[np.arange(len(fva)), data.y_val], 1e-12, 1)).mean()),
+                         val_acc=vm["accuracy"], val_bal_acc=vm["balanced_accuracy"], val_macro_f1=vm["macro_f1"], img_s=img_s))
+        if best is None or hist[-1][_METRIC_COL[cfg.select]] > best[0]: best = (hist[-1][_METRIC_COL[cfg.select]], i, lr)
+    _, best_i, lr = best
+    coef = np.zeros((len(data.classes), ftr.shape[1]), np.float32); bias = np.full(len(data.classes), -30.0, np.float32)  # absent classes: never
+    coef[lr.classes_], bias[lr.classes_] = lr.coef_ / sd, lr.intercept_ - (lr.coef_ * mu / sd).sum(1)
+    with torch.no_grad(): head.weight.copy_(torch.as_tensor(coef)); head.bias.copy_(torch.as_tensor(bias))
+    return FitResult(model.eval(), pd.DataFrame(hist), best_i, time.perf_counter() - t0, cfg)
 
 # %% ../nbs/07_train.ipynb #39dad28f
 CHECKPOINT_FORMAT = "imgbook-checkpoint-1"
