@@ -122,7 +122,7 @@ def progress(it=None, desc:str|None=None, total:int|None=None, leave:bool=False,
     return tqdm(it, desc=desc, total=total, leave=leave, disable=disable, file=_progress_file(), dynamic_ncols=True, **kw)
 
 def console_output():
-    "Send progress bars and warnings to the process's own stderr (the terminal), not to the notebook's output."
+    "Send progress bars, warnings and log records to the process's own stderr (the terminal), not to the notebook's output."
     import warnings
     os.environ["IMGBOOK_CONSOLE"] = "1"
     def show(message, category, filename, lineno, file=None, line=None):
@@ -130,6 +130,8 @@ def console_output():
     warnings.showwarning = show
     # tqdm.auto (imported by timm and huggingface_hub) asks for notebook widgets that a headless report never shows
     warnings.filterwarnings("ignore", message="IProgress not found")
+    import logging  # library log records (timm's scheduler notes, for one) would otherwise print into the kernel's captured stderr
+    logging.basicConfig(stream=sys.__stderr__, level=logging.WARNING, force=True)
 
 def cache_dir(*parts:str) -> Path:
     "A folder under imgbook's cache (`IMGBOOK_CACHE` or `~/.cache/imgbook`), created on demand."

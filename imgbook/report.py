@@ -6,7 +6,7 @@ Docs: https://imgbook.github.io/imgbook/report.html.md"""
 
 # %% ../nbs/90_report.ipynb #0d309e77
 from __future__ import annotations
-import ast, atexit, difflib, html, json, os, re, shutil, tempfile, time
+import ast, atexit, difflib, html, json, os, re, shutil, sys, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
@@ -242,7 +242,10 @@ def save_study(study:str, # the study name, also the file name
                env=env_info(), runtime_s=round(time.time() - started, 1) if started else None,
                results=results, recommendation=recommendation)
     path = save_json(doc, unique_path(Path(out_dir)/f"{study}.json"))
-    if figure is not None: figure.savefig(path.with_suffix(".png"), dpi=60, bbox_inches="tight")
+    if figure is not None:
+        import matplotlib.pyplot as plt
+        figure.savefig(path.with_suffix(".png"), dpi=60, bbox_inches="tight")
+        plt.close(figure)  # a figure made for the thumbnail must not appear a second time at the end of the report
     return path
 
 # %% ../nbs/90_report.ipynb #16d59190
@@ -300,12 +303,16 @@ def report_notebook(nb_path:str|Path, # a study notebook
 def to_html(nb_path:str|Path, # an executed notebook
             html_path:str|Path, # where to write the HTML
            ) -> Path:
-    "Convert a notebook to a standalone HTML page (images embedded), leaving out cells tagged `remove_cell`."
+    "Convert a notebook to a standalone HTML page (images embedded), leaving out cells tagged `remove_cell` and stderr output."
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
+    nb = nbformat.read(str(nb_path), as_version=4)
+    for c in nb.cells:  # stderr that bypassed `console_output` (loggers with their own handlers) goes to the console, not the page
+        for o in [o for o in c.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stderr"]:
+            sys.stderr.write(o["text"]); c.outputs.remove(o)
     ex = HTMLExporter()
     ex.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove_cell"}, enabled=True), enabled=True)
-    body, _ = ex.from_filename(str(nb_path))
+    body, _ = ex.from_notebook_node(nb)
     Path(html_path).write_text(body, encoding="utf-8")
     return Path(html_path)
 

@@ -103,4 +103,5 @@ def assert_reader_html(path:Path):
     page = Path(path).read_text()
     for unwanted in ("#| export", "test_eq(", "test_fail(", "it/s]", "s/it]", "Warning:", "warnings.warn", "TqdmWarning", "console_output"):
         assert unwanted not in page, f"{path.name} shows {unwanted!r}"
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page, f"{path.name} shows the kernel's stderr"
     assert "The question" in page and '"image/png"' not in page and "data:image/png;base64" in page
