@@ -49,6 +49,7 @@ def arch_trials(models:list[str], # zoo names
                 augment:str="basic", # augmentation, equal for all
                 pretrained:dict|None=None, # zoo name -> `Weights` (from `pretrained_weights`): fine-tuned from them, every seed
                 seed:int=0, # the first seed
+                pretrained_size:int|None=None, # image side of the fine-tuned runs; None: `img_size`
                 **train, # other TrainConfig fields, equal for all (lr, batch_size, …)
                ) -> list[dict]:
     "The study's trials as dicts with a `part` (seeds / fraction / size / patch / pretrained) in their `params`."
@@ -61,7 +62,7 @@ def arch_trials(models:list[str], # zoo names
     ts += [trial(m, "size", size=s) for m in models for s in sorted(set(img_sizes)) if s != img_size]
     ts += [trial(m, "patch", size=small, model_kwargs=dict(patch_size=16)) for m in models
            if model_family(m) == "vit" and vit_patch_size(small) != 16 and small % 16 == 0]
-    ts += [trial(m, "pretrained", s, weights=str(w.path), **recipe(m, "pretrained"))
+    ts += [trial(m, "pretrained", s, size=pretrained_size or img_size, weights=str(w.path), **recipe(m, "pretrained"))
            for m in models if (w := (pretrained or {}).get(m)) for s in range(seed, seed + seeds)]
     return ts
 
@@ -88,14 +89,17 @@ def mean_ci95(values) -> tuple[float, float]:
 # %% ../nbs/21_architectures.ipynb #694f0f77
 def model_table(runs:pd.DataFrame, # from `run_arch_trials`
                ) -> pd.DataFrame:
-    "One row per model (index) from the `seeds`, `fraction` and `size` runs."
-    main = runs[runs.part == "seeds"]
+    "One row per model and start (index: the model, or 'model (ImageNet)' when fine-tuned from ImageNet weights)."
+    main = runs[runs.part.isin(["seeds", "pretrained"])]
     rows = {}
-    for m, g in main.groupby("model", sort=False):
+    for (m, part), g in main.groupby(["model", "part"], sort=False):
         acc, acc_h = mean_ci95(g.accuracy); bal, bal_h = mean_ci95(g.balanced_accuracy)
-        curve = pd.concat([runs[(runs.part == "fraction") & (runs.model == m)], g.assign(fraction=1.0)])
-        sizes = pd.concat([runs[(runs.part == "size") & (runs.model == m)], g[g.seed == g.seed.min()]])
-        rows[m] = dict(family=g.family.iloc[0], params_m=g.params_m.iloc[0], flops_g=g.flops_g.iloc[0], accuracy_mean=acc, accuracy_ci95=acc_h,
+        scratch = part == "seeds"
+        curve = pd.concat([runs[(runs.part == "fraction") & (runs.model == m)] if scratch else None, g.assign(fraction=1.0)])
+        sizes = pd.concat([runs[(runs.part == "size") & (runs.model == m)] if scratch else None, g[g.seed == g.seed.min()]])
+        rows[m if scratch else f"{m} (ImageNet)"] = dict(
+                       model=m, init="scratch" if scratch else "pretrained", img_size=int(g.img_size.iloc[0]),
+                       family=g.family.iloc[0], params_m=g.params_m.iloc[0], flops_g=g.flops_g.iloc[0], accuracy_mean=acc, accuracy_ci95=acc_h,
                        balanced_accuracy_mean=bal, balanced_accuracy_ci95=bal_h, macro_f1_mean=g.macro_f1.mean(), n_seeds=len(g),
                        train_s=g.train_s.mean(), data_efficiency=curve.groupby("fraction").accuracy.mean().to_dict(),
                        size_accuracy=sizes.groupby("img_size").accuracy.mean().to_dict(), checkpoint=g.checkpoint.iloc[0])

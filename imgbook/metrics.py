@@ -34,12 +34,16 @@ def predict(model:nn.Module, # a trained classifier
             x:np.ndarray, # uint8 NHWC images
             batch_size:int=256, # inference batch size
             device:str|torch.device|None=None, # None = where the model's parameters are
+            tta:bool=False, # average over the four flips of each image (test-time augmentation, 4x the compute)
            ) -> np.ndarray:
     "Class probabilities (N, C) for the images `x`, in eval mode, fp32."
     device = torch.device(device) if device else next(model.parameters()).device
     was_training = model.training; model.eval()
-    out = [torch.softmax(model(to_tensor(x[i:i + batch_size]).to(device)).float(), 1).cpu()
-           for i in range(0, len(x), batch_size)]
+    def views(t): return [t, t.flip(3), t.flip(2), t.flip(2, 3)] if tta else [t]
+    out = []
+    for i in range(0, len(x), batch_size):
+        t = to_tensor(x[i:i + batch_size]).to(device)
+        out.append(torch.stack([torch.softmax(model(v).float(), 1) for v in views(t)]).mean(0).cpu())
     model.train(was_training)
     return torch.cat(out).numpy()
 

@@ -23,16 +23,18 @@ def test_folder_data_with_local_weights(tmp_path):
     assert r.returncode == 0, r.stderr
     d = json.loads((tmp_path/"out"/"architectures.json").read_text())
     res = d["results"]
-    assert [m["model"] for m in res["models"]] == ["resnet18", "vit_tiny", "convnext_atto"]
-    for m in res["models"]:
+    rows = {m["name"]: m for m in res["models"]}
+    assert list(rows) == ["resnet18", "vit_tiny", "convnext_atto", "resnet18 (ImageNet)"]  # pretrained beside scratch
+    assert (rows["resnet18 (ImageNet)"]["init"], rows["resnet18 (ImageNet)"]["img_size"]) == ("pretrained", 224)  # the weights' resolution
+    for name, m in rows.items():
         assert ROW_KEYS <= set(m), ROW_KEYS - set(m)
         assert m["saliency_in_defect"] is None  # real images carry no defect masks
-        assert set(m["data_efficiency"]) == {"0.5", "1.0"} and m["latency_ms_bs1_p50"] > 0
+        assert set(m["data_efficiency"]) == ({"1.0"} if m["init"] == "pretrained" else {"0.5", "1.0"}) and m["latency_ms_bs1_p50"] > 0
     claims = pd.DataFrame(res["claims"]).set_index("claim")
     assert len(claims) == 9 and set(claims.verdict) <= VERDICTS
     assert claims.verdict["ViTs excel on GPU"] == "not measurable here"
     assert claims.verdict["Both transfer well when pretrained"] != "not measurable here"  # weights were found and fine-tuned
-    assert set(res["pareto"]) <= {"resnet18", "vit_tiny", "convnext_atto"} and res["recommended"] in {"resnet18", "vit_tiny", "convnext_atto", None}
+    assert set(res["pareto"]) <= set(rows) and res["recommended"] in {*rows, None}
     runs = pd.DataFrame(res["runs"])
     assert (runs.part == "pretrained").sum() == 2 and (runs.part == "patch").sum() == 1
     log = pd.read_csv(tmp_path/"out"/"experiments.csv")
