@@ -138,6 +138,8 @@ def test_study_report_reads_cleanly(study, params, tmp_path):
     assert r.returncode == 0, r.stderr
     assert_reader_html(tmp_path/f"{study}.html")
     assert (tmp_path/f"{study}.png").exists()  # the thumbnail the index shows
+    results = json.loads((tmp_path/f"{study}.json").read_text())["results"]
+    if study == "baseline": assert set(results["tta"]) == {"accuracy", "balanced_accuracy", "macro_f1"}
 
 
 @pytest.mark.parametrize("study", ["baseline", "architectures", "deployment"])
