@@ -22,7 +22,7 @@ from .train import recipe
 
 # %% auto #0
 __all__ = ['CLAIMS', 'pretrained_weights', 'arch_trials', 'run_arch_trials', 'mean_ci95', 'model_table', 'cam_target_layer',
-           'grad_cam', 'attention_rollout', 'saliency_maps', 'saliency_scores', 'pareto_front', 'recommend',
+           'grad_cam', 'attention_rollout', 'saliency_maps', 'saliency_scores', 'learned', 'pareto_front', 'recommend',
            'needs_learning', 'claim_cnn_data_efficient', 'claim_vit_scales', 'claim_cnn_faster_cpu', 'claim_vit_gpu',
            'claim_pretrained_transfer', 'claim_saliency', 'claim_small_images', 'claim_hybrid_practical',
            'claim_cnn_default', 'check_claims']
@@ -181,12 +181,22 @@ def saliency_scores(maps:np.ndarray, # (N, H, W) saliency in [0, 1]
                 pointing_chance=chance, pointing_p=float(stats.binomtest(int(hits.sum()), len(hits), chance, "greater").pvalue), n=int(len(hits)))
 
 # %% ../nbs/21_architectures.ipynb #792e940c
+def learned(table:pd.DataFrame, # one row per model
+            floor:float, # chance (1 / classes) or the majority-class rate
+            acc:str="balanced_accuracy_mean", # the accuracy column; its 95% half-width is the `_ci95` column when present
+           ) -> pd.Series:
+    "True for the models whose accuracy lies above `floor` by more than their 95% interval (by any margin with one seed)."
+    ci = table[acc.replace("_mean", "_ci95")].fillna(0) if acc.replace("_mean", "_ci95") in table else 0
+    return table[acc] - ci > floor
+
 def pareto_front(table:pd.DataFrame, # one row per model (index)
                  acc:str="balanced_accuracy_mean", # higher is better
                  lat:str="latency_ms_bs1_p50", # lower is better
+                 floor:float=0.0, # models whose accuracy interval does not clear this (chance: 1 / classes) are left out
                 ) -> list[str]:
-    "Models not dominated in (accuracy up, latency down), fastest first."
+    "Models that learned (see `learned`) and are not dominated in (accuracy up, latency down), fastest first."
     t = table.dropna(subset=[acc, lat])
+    t = t[learned(t, floor, acc)]
     dominated = lambda r: ((t[acc] >= r[acc]) & (t[lat] <= r[lat]) & ((t[acc] > r[acc]) | (t[lat] < r[lat]))).any()
     return [m for m, r in t.sort_values(lat).iterrows() if not dominated(r)]
 
@@ -195,10 +205,16 @@ def recommend(table:pd.DataFrame, # one row per model with accuracy, latency and
               max_model_mb:float, # largest size allowed
               lat:str="latency_ms_bs1_p50", # latency column on the target hardware
               acc:str="balanced_accuracy_mean", # what "best" means
+              floor:float=0.0, # a model must clear this (chance: 1 / classes) to be recommended
              ) -> tuple[str|None, str]:
-    "The recommended model (None if none fits) and the reason in one sentence."
-    ok = table[(table[lat] <= latency_budget_ms) & (table.size_mb <= max_model_mb)]
+    "The recommended model (None if none fits or none learned) and the reason in one sentence."
+    fits = table[(table[lat] <= latency_budget_ms) & (table.size_mb <= max_model_mb)]
+    ok = fits[learned(fits, floor, acc)]
     limits = f"{latency_budget_ms:g} ms" + (f" and {max_model_mb:g} MB" if np.isfinite(max_model_mb) else "")
+    if ok.empty and len(fits):
+        top = fits[acc].idxmax()
+        return None, (f"No model that meets {limits} is above chance ({floor:.3f}) beyond its 95% interval; the best is {top} "
+                      f"at {fits.loc[top, acc]:.3f}: train longer, on more data or from ImageNet weights before choosing.")
     if ok.empty:
         fastest = table.sort_values(lat).index[0]
         return None, (f"No model meets {limits}; the fastest is {fastest} "

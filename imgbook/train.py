@@ -27,10 +27,10 @@ from .metrics import evaluate, predict
 from .models import create_model, get_spec
 
 # %% auto #0
-__all__ = ['BALANCE', 'SELECT', 'INIT', 'TRAIN', 'RECIPES', 'PROBE_C', 'CHECKPOINT_FORMAT', 'TrainConfig', 'recipe',
-           'bf16_native', 'fast_defaults', 'class_weights', 'param_groups', 'make_optimizer', 'make_scheduler',
-           'stage_modules', 'freeze_stages', 'keep_bn_statistics', 'FitResult', 'weighted_ce', 'fit', 'pooled_features',
-           'linear_probe', 'save_checkpoint', 'load_checkpoint']
+__all__ = ['BALANCE', 'SELECT', 'INIT', 'TRAIN', 'RECIPES', 'RECIPE_OVERRIDES', 'PROBE_C', 'CHECKPOINT_FORMAT', 'TrainConfig',
+           'recipe', 'bf16_native', 'fast_defaults', 'class_weights', 'param_groups', 'make_optimizer',
+           'make_scheduler', 'stage_modules', 'freeze_stages', 'keep_bn_statistics', 'FitResult', 'weighted_ce', 'fit',
+           'pooled_features', 'linear_probe', 'save_checkpoint', 'load_checkpoint']
 
 # %% ../nbs/07_train.ipynb #2e5880e2
 BALANCE = ("none", "inverse", "sqrt", "effective", "sampler")
@@ -78,7 +78,7 @@ class TrainConfig:
 
 # %% ../nbs/07_train.ipynb #e2e1199c
 RECIPES = {
-    ("cnn", "scratch"): dict(lr=2e-3, weight_decay=0.05, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=1.0),
+    ("cnn", "scratch"): dict(lr=5e-3, weight_decay=0.05, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=1.0),
     ("hybrid", "scratch"): dict(lr=2e-3, weight_decay=0.05, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=1.0),
     ("vit", "scratch"): dict(lr=5e-4, weight_decay=0.05, warmup_epochs=2.0, label_smoothing=0.1, backbone_lr_scale=1.0),
     ("cnn", "pretrained"): dict(lr=1e-3, weight_decay=0.02, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=0.2,
@@ -87,12 +87,13 @@ RECIPES = {
                                    probe_head=True, freeze_bn=True, freeze_fraction=0.4),
     ("vit", "pretrained"): dict(lr=5e-4, weight_decay=0.02, warmup_epochs=1.0, label_smoothing=0.1, backbone_lr_scale=0.2, probe_head=True),
 }
+RECIPE_OVERRIDES = {("convnext", "scratch"): dict(lr=1e-3)}  # model-name prefix, init -> fields that differ from the family's
 
 def recipe(model:str, # zoo name
            init:str="scratch", # 'scratch' or 'pretrained'
           ) -> dict:
     "The `TrainConfig` fields of the published practice for `model`'s family and starting point."
-    return dict(RECIPES[(get_spec(model).family, init)], init=init)
+    return dict(RECIPES[(get_spec(model).family, init)], **RECIPE_OVERRIDES.get((model.split("_")[0], init), {}), init=init)
 
 # %% ../nbs/07_train.ipynb #91e4f411
 def bf16_native(device:torch.device|str="cpu", # the training device
