@@ -91,11 +91,15 @@ def resolve_augmentations(names:list|str|None, # preset name, 'a,b,c' or a list 
 
 def train_transform(names:list|str|None, # preset name ('none', 'basic', 'safe'), 'a,b' or a list of names
                     img_size:int=64, # image side the transforms work at
+                    seed:int|None=None, # seeds the albumentations draws (they ignore numpy's and torch's global seeds); None: fresh entropy
                    ) -> Callable|None:
     "The training-time per-sample transform for `names`, or None when there is nothing to apply."
     ts = [AUGMENTATIONS[n].factory(img_size) for n in resolve_augmentations(names)]
     if not ts: return None
-    return A.Compose(ts) if all(isinstance(t, A.BasicTransform) for t in ts) else Pipeline(ts)
+    if all(isinstance(t, A.BasicTransform) for t in ts): return A.Compose(ts, seed=seed)
+    for i, t in enumerate(ts):
+        if isinstance(t, A.BasicTransform): t.set_random_seed(None if seed is None else seed + i)
+    return Pipeline(ts)
 
 # %% ../nbs/04_augment.ipynb #10b3edc9
 MIX_KINDS = ('none', 'mixup', 'cutmix')

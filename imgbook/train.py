@@ -198,11 +198,11 @@ def _bar(it, show:bool, **kw):
     "`core.progress(it)` when `show`, else `it` itself."
     return core.progress(it, **kw) if show else it
 
-def _transform(augment, img_size:int):
+def _transform(augment, img_size:int, seed:int):
     "The per-image train transform for `augment` (None for no augmentation)."
     if augment in (None, "none", [], ()): return None
     from imgbook.augment import train_transform
-    return train_transform(augment, img_size)
+    return train_transform(augment, img_size, seed)
 
 def weighted_ce(weight:torch.Tensor|None=None, # per-class weights (`class_weights`)
                 label_smoothing:float=0.0, # label smoothing
@@ -232,7 +232,7 @@ def fit(model:nn.Module, # a classifier with `len(data.classes)` outputs (e.g. f
     if loss is None: loss = weighted_ce(class_weights(data.y_train, len(data.classes), cfg.balance).to(device), cfg.label_smoothing)
     elif mixing: raise ImgbookError(f"mix={cfg.mix!r}: batch mixing works with the default loss only")
     if mixing: from imgbook.augment import mix_batch, mix_loss
-    loader = make_loader(data.x_train, data.y_train, cfg.batch_size, train=True, transform=_transform(cfg.augment, data.img_size),
+    loader = make_loader(data.x_train, data.y_train, cfg.batch_size, train=True, transform=_transform(cfg.augment, data.img_size, cfg.seed),
                          balance=cfg.balance == "sampler", seed=cfg.seed)
     opt = make_optimizer(model, cfg)
     sched = make_scheduler(opt, len(loader) * cfg.epochs, round(cfg.warmup_epochs * len(loader)))
