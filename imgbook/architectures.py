@@ -186,8 +186,8 @@ def learned(table:pd.DataFrame, # one row per model
             acc:str="balanced_accuracy_mean", # the accuracy column; its 95% half-width is the `_ci95` column when present
            ) -> pd.Series:
     "True for the models whose accuracy lies above `floor` by more than their 95% interval (by any margin with one seed)."
-    ci = table[acc.replace("_mean", "_ci95")].fillna(0) if acc.replace("_mean", "_ci95") in table else 0
-    return table[acc] - ci > floor
+    ci = acc.replace("_mean", "_ci95")
+    return table[acc] - (table[ci].fillna(0) if ci in table else 0) > floor
 
 def pareto_front(table:pd.DataFrame, # one row per model (index)
                  acc:str="balanced_accuracy_mean", # higher is better

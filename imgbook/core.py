@@ -76,13 +76,12 @@ def env_info() -> dict:
 
 # %% ../nbs/00_core.ipynb #65566e40
 def to_jsonable(o):
-    "Convert numpy/torch scalars and arrays, paths, dataclasses and sets into plain JSON types."
+    "Convert numpy/torch scalars and arrays, paths, dataclasses and sets into plain JSON types (nan and ±inf become None)."
     if is_dataclass(o) and not isinstance(o, type): return to_jsonable(asdict(o))
     if isinstance(o, dict): return {str(k): to_jsonable(v) for k, v in o.items()}
     if isinstance(o, (list, tuple, set)): return [to_jsonable(v) for v in o]
     if isinstance(o, (np.integer,)): return int(o)
-    if isinstance(o, (np.floating,)): return None if np.isnan(o) else float(o)
-    if isinstance(o, float) and o != o: return None
+    if isinstance(o, (float, np.floating)): return float(o) if np.isfinite(o) else None  # JSON has no nan or infinity
     if isinstance(o, np.bool_): return bool(o)
     if isinstance(o, np.ndarray) or ('torch' in sys.modules and isinstance(o, sys.modules['torch'].Tensor)): return to_jsonable(o.tolist())
     if isinstance(o, Path): return str(o)

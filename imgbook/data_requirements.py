@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit
 
-import imgbook
-from .core import ImgbookError, env_info
-from .data import ImageData, subset
-from .experiments import log_experiment, run_trials, train_trial
+from .core import ImgbookError
+from .data import ImageData
+from .experiments import run_trials, train_trial
 from .models import list_models
 from .train import BALANCE, recipe
 
@@ -26,7 +25,7 @@ __all__ = ['LEGS', 'CURVE_MODELS', 'FAR', 'RULES_OF_THUMB', 'COLORS', 'scaled_ep
            'run_curves', 'curve_table', 'class_curve_table', 'CurveModel', 'CurveFit', 'fit_curve', 'interval95',
            'resample_seeds', 'bootstrap_n_for', 'backtest', 'correction_factor', 'compare_laws', 'forecast',
            'scratch_multiplier', 'class_needs', 'rule_of_thumb_table', 'plot_curves', 'plot_class_curves',
-           'plot_backtest', 'check_params', 'finite_or_none']
+           'plot_backtest', 'check_params']
 
 # %% ../nbs/23_data_requirements.ipynb #9c7354ad
 LEGS = {"scratch": ("scratch", "finetune", "from scratch"),
@@ -77,24 +76,12 @@ def curve_trial(trial:dict, # from `curve_trials`
                 study:str="data_requirements", # the experiments.csv `study` column
                ) -> dict:
     "Train one trial (no checkpoint kept) and return its test metrics, per-class recall and per-class training counts."
-    r = train_trial(trial, data)
-    counts = np.bincount(subset(data, trial["n_train"], trial["seed"]).y_train, minlength=len(data.classes))
-    m, p = r["metrics"], trial["params"]
-    out = dict(n_train=int(counts.sum()), accuracy=m["accuracy"], balanced_accuracy=m["balanced_accuracy"], macro_f1=m["macro_f1"],
-               per_class_recall={c: v["recall"] for c, v in m["per_class"].items()},
-               n_train_per_class={c: int(k) for c, k in zip(data.classes, counts)},
-               best_epoch=r["best_epoch"], train_s=r["train_s"], weights_source=r["weights_source"])
-    if out_dir is not None:
-        env = env_info()
-        log_experiment(out_dir, dict(architecture=trial["model"], family=r["family"], augmentation=trial["augment"], data=data.spec,
-                                     data_hash=data.data_hash, img_size=data.img_size, n_train=out["n_train"], n_val=len(data.y_val),
-                                     n_test=len(data.y_test), seed=trial["seed"], epochs=trial["epochs"], best_epoch=r["best_epoch"],
-                                     init=p["init"], train=p.get("train", "finetune"), lr=p.get("lr"), batch_size=p.get("batch_size"),
-                                     **{k: r[k] for k in ("accuracy", "balanced_accuracy", "macro_f1", "ece", "params_m", "flops_g",
-                                                          "train_s", "train_img_s", "weights_source")},
-                                     cpu=env["cpu"], threads=env["threads"], device=env["device"], imgbook_version=imgbook.__version__,
-                                     study=study, fraction=p["fraction"]))
-    return out
+    p = trial["params"]
+    r = train_trial(trial, data, out_dir=out_dir, checkpoint=False, study=study, fraction=p["fraction"], train=p.get("train", "finetune"))
+    m = r["metrics"]
+    return dict(n_train=r["n_train"], accuracy=m["accuracy"], balanced_accuracy=m["balanced_accuracy"], macro_f1=m["macro_f1"],
+                per_class_recall={c: v["recall"] for c, v in m["per_class"].items()}, n_train_per_class=r["n_train_per_class"],
+                best_epoch=r["best_epoch"], train_s=r["train_s"], weights_source=r["weights_source"])
 
 def run_curves(trials:list[dict], # from `curve_trials`
                data:ImageData, # the full splits
@@ -522,11 +509,3 @@ def check_params(model:str, # zoo name
     if img_size < 32: raise ImgbookError(f"img_size={img_size}: must be at least 32 (the stride-32 models)")
     if bootstrap < 20: raise ImgbookError(f"bootstrap={bootstrap}: use at least 20 resamples (200 or more for a stable interval)")
     if balance not in BALANCE: raise ImgbookError(f"balance={balance!r}: must be one of {', '.join(BALANCE)}")
-
-# %% ../nbs/23_data_requirements.ipynb #d6d3e19c
-def finite_or_none(o):
-    "`o` with every non-finite float (inf, nan), at any depth of dicts and lists, replaced by None."
-    if isinstance(o, dict): return {k: finite_or_none(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)): return [finite_or_none(v) for v in o]
-    if isinstance(o, (float, np.floating)): return float(o) if np.isfinite(o) else None
-    return o

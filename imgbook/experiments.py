@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 import imgbook
@@ -142,7 +143,8 @@ def trial_config(t:dict, # a trial as a dict (`asdict(Trial)` or the same keys)
 
 def train_trial(trial:Trial|dict, # model, augment, n_train, seed, img_size, epochs, params (TrainConfig fields, `model_kwargs`)
                 data:ImageData|None=None, # loaded data; None = synthetic at the trial's img_size
-                out_dir:str|Path|None=None, # if given: the checkpoint goes to out_dir/checkpoints and a row to experiments.csv
+                out_dir:str|Path|None=None, # if given: a row goes to out_dir/experiments.csv (and the checkpoint to out_dir/checkpoints)
+                checkpoint:bool=True, # with `out_dir`: also save the trained model (False for grids of runs nobody deploys)
                 latency:bool=False, # time batch-1 latency (torch eager) for the row
                 progress:bool=False, # show fit's progress bars
                 **log, # extra experiments.csv columns (study, …)
@@ -163,11 +165,13 @@ def train_trial(trial:Trial|dict, # model, augment, n_train, seed, img_size, epo
     out = {**{k: row[k] for k in ("family", "n_train", "accuracy", "balanced_accuracy", "macro_f1", "ece", "params_m", "flops_g",
                                   "train_s", "train_img_s", "best_epoch", "latency_ms_bs1", "weights_source")},
            "per_class_f1": {c: v["f1"] for c, v in m["per_class"].items()}, "metrics": m,
+           "n_train_per_class": dict(zip(d.classes, np.bincount(d.y_train, minlength=len(d.classes)).tolist())),
            "history": res.history.to_dict(orient="records")}
     if out_dir is not None:
-        tag = stable_hash(dict(trial=t, data=d.data_hash), 8)
-        out["checkpoint"] = str(save_checkpoint(Path(out_dir)/"checkpoints"/f"{cfg.model}-{tag}.pt", res.model, checkpoint_meta(res, d, m)))
-        log_experiment(out_dir, {**row, **log, "checkpoint": out["checkpoint"]})
+        if checkpoint:
+            tag = stable_hash(dict(trial=t, data=d.data_hash), 8)
+            out["checkpoint"] = str(save_checkpoint(Path(out_dir)/"checkpoints"/f"{cfg.model}-{tag}.pt", res.model, checkpoint_meta(res, d, m)))
+        log_experiment(out_dir, {**row, **log, "checkpoint": out.get("checkpoint")})
     return out
 
 # %% ../nbs/08_experiments.ipynb #8d5312be
