@@ -341,7 +341,8 @@ def scratch_multiplier(scratch_n, # images per class of each scratch point
     s_means, p_means = pd.Series(sy).groupby(sn).mean(), pd.Series(py).groupby(pn).mean()
     fit = fit_curve(sn, sy, model, floor)
     inside = p_means[p_means <= s_means.max()]
-    if len(inside) and fit is not None:
+    # a noisy scratch point can touch a pretrained level its fitted curve never reaches: that is a lower bound too
+    if len(inside) and fit is not None and np.isfinite(fit.n_for(float(inside.max()))):
         n_p = float(inside.index[inside.argmax()]); level = float(inside.max())
         value = fit.n_for(level) / n_p
         rng, boot = np.random.default_rng(seed), np.full(n_boot, np.nan)
