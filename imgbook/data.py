@@ -238,6 +238,7 @@ class ImageData:
     y_test: np.ndarray
     masks_test: np.ndarray|None = None  # bool (N,H,W) defect masks of the test images (synthetic data only)
     paths_test: list|None = None        # file of each test image (real data only)
+    groups_train: np.ndarray|None = None  # group of each training image (real data: its `group` column or file; synthetic: None, every image its own)
     spec: str = 'synthetic'
     img_size: int = 64
     skipped_files: list = field(default_factory=list)  # [{'path', 'reason'}] unreadable files left out
@@ -312,7 +313,8 @@ def load_data(spec:str='synthetic', # 'synthetic[:PRESET]', 'folder:PATH' or 'cs
                cfg=synthetic_config(synthetic_cfg, preset=parse_spec(spec)[1]) if synthetic else None)
     return ImageData(classes, take('train'), y[part['train']], take('val'), y[part['val']], take('test'), y[part['test']],
                      masks_test=masks[rows[part['test']]] if masks is not None else None,
-                     paths_test=None if synthetic else list(t.path[part['test']]), spec=spec, img_size=img_size,
+                     paths_test=None if synthetic else list(t.path[part['test']]),
+                     groups_train=None if synthetic else _merge_duplicate_groups(t).to_numpy()[part['train']], spec=spec, img_size=img_size,
                      skipped_files=chk.unreadable, data_hash=stable_hash(key, n=16))
 
 # %% ../nbs/03_data.ipynb #2c682ab2
@@ -361,17 +363,25 @@ def make_loader(x, # uint8 images (N,H,W,3)
 
 # %% ../nbs/03_data.ipynb #bd854b74
 def subset(data:ImageData, # the full splits
-           n_train:int|None, # training images to keep (stratified); None = all
+           n_train:int|None, # training images to keep (stratified, whole groups first); None = all
            seed:int=0, # which subset
           ) -> ImageData:
-    "A copy of `data` with a stratified random subset of `n_train` training images (val/test untouched)."
+    "A copy of `data` with a stratified random subset of `n_train` training images, drawn group by group (val/test untouched)."
     if n_train is None or n_train >= len(data.y_train): return data
-    rng = np.random.default_rng(seed)
-    classes = np.unique(data.y_train)
+    y = data.y_train
+    classes = np.unique(y)
     if n_train < len(classes): raise ImgbookError(f"n_train={n_train}: fewer images than the {len(classes)} classes")
-    idx = np.concatenate([rng.permutation(np.flatnonzero(data.y_train == c)) for c in classes])
-    # each class's k-th image sits at (k+0.5)/n_c: the first n_train in that order keep the class proportions
-    pos = np.concatenate([(np.arange((data.y_train == c).sum()) + 0.5) / (data.y_train == c).sum() for c in classes])
-    keep = np.sort(idx[np.argsort(pos, kind="stable")][:n_train])
-    return replace(data, x_train=data.x_train[keep], y_train=data.y_train[keep], data_hash=f"{data.data_hash}-n{n_train}s{seed}")
-
+    groups = np.unique(data.groups_train, return_inverse=True)[1] if data.groups_train is not None else np.arange(len(y))
+    rng = np.random.default_rng(seed)
+    pos = np.empty(len(y))
+    for c in classes:
+        i = np.flatnonzero(y == c)
+        gs, inv = np.unique(groups[i], return_inverse=True)
+        # each class's k-th group (in a random order) sits at (k+0.5)/n_groups: the lowest positions keep the class
+        # proportions, a group's images come together, and a smaller subset is a prefix of a larger one
+        pos[i] = (rng.permutation(len(gs))[inv] + 0.5) / len(gs)
+    within = pd.Series(groups).groupby(groups).cumcount().to_numpy()  # a group's 1st, 2nd... image: classes stay interleaved
+    keep = np.sort(np.lexsort((groups, within, pos))[:n_train])
+    return replace(data, x_train=data.x_train[keep], y_train=y[keep],
+                   groups_train=None if data.groups_train is None else data.groups_train[keep],
+                   data_hash=f"{data.data_hash}-n{n_train}s{seed}")

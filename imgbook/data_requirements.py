@@ -73,7 +73,7 @@ def curve_trials(model:str, # zoo name, the same for every curve
 def curve_trial(trial:dict, # from `curve_trials`
                 data:ImageData, # the full splits (the trial takes its subset)
                 out_dir:str|Path|None=None, # where experiments.csv gets a row; None: no row
-                study:str="data_requirements", # the experiments.csv `study` column
+                study:str="data-requirements", # the experiments.csv `study` column
                ) -> dict:
     "Train one trial (no checkpoint kept) and return its test metrics, per-class recall and per-class training counts."
     p = trial["params"]

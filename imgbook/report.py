@@ -51,7 +51,7 @@ STUDIES = {
                                               data_fractions=[0.25, 1.0], saliency_images=64, bench_time_s=0.5),
                                 full=dict(n_synthetic=6000, epochs=30, seeds=3, img_size=64, img_sizes=[32, 64, 128],
                                           data_fractions=[0.1, 0.25, 0.5, 1.0], saliency_images=200, bench_time_s=1.0))),
-    "data_requirements": Study("23_data_requirements.ipynb",
+    "data-requirements": Study("23_data_requirements.ipynb",
                                "How much labelled data do we need to reach the accuracy we need, per class?",
                                dict(smoke=dict(n_synthetic=300, epochs=1, seeds=2, img_size=32, fractions=[0.125, 0.25, 0.5, 1.0], bootstrap=100),
                                     standard=dict(n_synthetic=1500, epochs=6, seeds=3, img_size=48, fractions=[0.0625, 0.125, 0.25, 0.5, 1.0],

@@ -129,7 +129,7 @@ def test_baseline_in_checkout():
     ("baseline", ["-p", "epochs", "1", "-p", "model", "mobilenetv3_small", "-p", "init", "scratch"]),
     ("architectures", ["-p", "models", "[efficientnet_lite0, vit_tiny]", "-p", "seeds", "1", "-p", "img_sizes", "[32]",
                        "-p", "data_fractions", "[1.0]", "-p", "bench_time_s", "0.05", "-p", "saliency_images", "4"]),
-    ("data_requirements", ["-p", "n_synthetic", "180", "-p", "fractions", "[0.25, 0.5, 1.0]", "-p", "linear_probe", "false", "-p", "bootstrap", "20"]),
+    ("data-requirements", ["-p", "n_synthetic", "180", "-p", "fractions", "[0.25, 0.5, 1.0]", "-p", "linear_probe", "false", "-p", "bootstrap", "20"]),
     ("deployment", ["-p", "epochs", "1", "-p", "use_openvino", "false", "-p", "prune_ratios", "[0.3]", "-p", "sparsities", "[0.5]",
                     "-p", "calib_sweep", "[16]", "-p", "calib_methods", "[minmax]", "-p", "min_time_s", "0.1"]),
 ])
@@ -141,14 +141,14 @@ def test_study_report_reads_cleanly(study, params, tmp_path):
     assert (tmp_path/f"{study}.png").exists()  # the thumbnail the index shows
     results = json.loads((tmp_path/f"{study}.json").read_text())["results"]
     if study == "baseline": assert set(results["tta"]) == {"accuracy", "balanced_accuracy", "macro_f1"}
-    if study == "data_requirements":
+    if study == "data-requirements":
         assert {"curve", "per_class_curve", "fits", "forecast", "backtest", "scratch_multiplier", "rare_classes"} <= set(results)
         assert {"n_train", "n_per_class", "init", "train", "seed", "accuracy", "balanced_accuracy"} <= set(results["curve"][0])
         assert {"target_accuracy", "n_per_class_needed", "interval"} <= set(results["forecast"]) and "predicted_over_actual" in results["backtest"]
         assert {"model", "params", "backtest_error_pp"} <= set(results["fits"][0]) and {"class", "n_now", "n_needed"} <= set(results["rare_classes"][0])
 
 
-@pytest.mark.parametrize("study", ["baseline", "architectures", "data_requirements", "deployment"])
+@pytest.mark.parametrize("study", ["baseline", "architectures", "data-requirements", "deployment"])
 def test_report_form_defines_every_name(study, tmp_path):
     "A report drops the library checks before `## The study`, so a name only they import would fail a user's run late."
     import subprocess, sys
