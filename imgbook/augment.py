@@ -18,8 +18,9 @@ import torch
 from .core import ImgbookError
 
 # %% auto #0
-__all__ = ['CATEGORIES', 'AUGMENTATIONS', 'AUG_PRESETS', 'MIX_KINDS', 'Augmentation', 'register_augmentation',
-           'list_augmentations', 'Pipeline', 'resolve_augmentations', 'train_transform', 'mix_batch', 'mix_loss']
+__all__ = ['CATEGORIES', 'AUGMENTATIONS', 'AUG_PRESETS', 'MIX_KINDS', 'POLICY_GROUPS', 'Augmentation', 'register_augmentation',
+           'list_augmentations', 'Pipeline', 'resolve_augmentations', 'train_transform', 'mix_batch', 'mix_loss',
+           'Policy', 'list_policies', 'get_policy']
 
 # %% ../nbs/04_augment.ipynb #fc302b06
 class Augmentation(NamedTuple):
@@ -46,9 +47,9 @@ for _name, _cat, _f in [
     ('brightness_contrast', 'safe', lambda s: A.RandomBrightnessContrast(brightness_limit=0.2, contrast_limit=0.2, p=0.5)),
     ('noise', 'safe', lambda s: A.GaussNoise(std_range=(0.02, 0.06), p=0.5)),
     ('blur', 'safe', lambda s: A.GaussianBlur(sigma_limit=(0.3, 1.0), p=0.3)),
-    ('rotate90', 'domain', lambda s: A.RandomRotate90(p=0.5)),
+    ('rotate90', 'domain', lambda s: A.RandomRotate90(p=1.0)),  # 0, 90, 180 or 270°, each a quarter of the time
     ('rotate', 'domain', lambda s: A.Rotate(limit=20, border_mode=cv2.BORDER_REFLECT_101, p=0.5)),
-    ('colour_jitter', 'domain', lambda s: A.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.3, hue=0.05, p=0.5)),
+    ('colour_jitter', 'domain', lambda s: A.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.3, hue=0.5, p=1.0)),  # hue anywhere on the wheel
     ('cutout', 'domain', lambda s: A.CoarseDropout(num_holes_range=(1, 3), hole_height_range=(0.1, 0.25), hole_width_range=(0.1, 0.25), fill=0, p=0.5)),
     ('distortion', 'risky', lambda s: A.GridDistortion(num_steps=5, distort_limit=0.3, p=0.5)),
     ('invert', 'risky', lambda s: A.InvertImg(p=0.5)),
@@ -129,3 +130,27 @@ def mix_loss(loss_fn:Callable, # e.g. torch.nn.functional.cross_entropy
             ) -> torch.Tensor:
     "The loss of a mixed batch: `lam*loss(out, y_a) + (1-lam)*loss(out, y_b)`."
     return lam*loss_fn(out, y_a) + (1 - lam)*loss_fn(out, y_b)
+
+# %% ../nbs/04_augment.ipynb #323119d3
+POLICY_GROUPS = {'safe': ('safe',), 'safe+domain': ('safe', 'domain'), 'all': CATEGORIES}  # group -> categories it takes
+AUG_PRESETS.update({g: [n for c in cats for n in list_augmentations(c)] for g, cats in POLICY_GROUPS.items()})
+
+class Policy(NamedTuple):
+    "An augmentation policy: per-image transforms, batch mixing and the category it stands for."
+    name: str # 'none', a transform name, 'mixup', 'cutmix' or a group
+    augment: str # the value of `TrainConfig.augment` ('none', one name or a group preset)
+    mix: str # the value of `TrainConfig.mix` ('none', 'mixup' or 'cutmix')
+    category: str # 'none', 'safe', 'domain', 'risky' or 'group'
+
+def list_policies() -> list:
+    "Every policy name: 'none', each transform, 'mixup' and 'cutmix', then the groups."
+    return ['none', *AUGMENTATIONS, *MIX_KINDS[1:], *POLICY_GROUPS]
+
+def get_policy(name:str, # a name from `list_policies()`
+              ) -> Policy:
+    "The policy called `name`, or an `ImgbookError` naming every valid policy."
+    if name == 'none': return Policy('none', 'none', 'none', 'none')
+    if name in AUGMENTATIONS: return Policy(name, name, 'none', AUGMENTATIONS[name].category)
+    if name in MIX_KINDS: return Policy(name, 'none', name, 'risky')  # CutMix and MixUp: use with care
+    if name in POLICY_GROUPS: return Policy(name, name, 'none', 'group')
+    raise ImgbookError(f"policy {name!r}: unknown; valid policies: {', '.join(list_policies())}")
