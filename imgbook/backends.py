@@ -19,9 +19,10 @@ from .core import ImgbookError, unique_path
 from .data import to_tensor
 
 # %% auto #0
-__all__ = ['DEPLOY_HINT', 'OPENVINO_HINT', 'TRT_HINT', 'Backend', 'torch_backend', 'require', 'export_onnx', 'onnx_backend',
-           'logits_of', 'parity', 'export_single', 'export_and_check', 'compiled_backend', 'openvino_available',
-           'openvino_backend', 'cuda_graph_backend', 'gpu_backends', 'tensorrt_engine', 'tensorrt_backend']
+__all__ = ['DEPLOY_HINT', 'OPENVINO_HINT', 'TRT_HINT', 'Backend', 'torch_backend', 'require', 'LogitsAndEmbedding', 'export_onnx',
+           'onnx_backend', 'logits_of', 'parity', 'export_single', 'export_and_check', 'compiled_backend',
+           'openvino_available', 'openvino_backend', 'cuda_graph_backend', 'gpu_backends', 'tensorrt_engine',
+           'tensorrt_backend']
 
 # %% ../nbs/09_backends.ipynb #5ac30179
 @dataclass
@@ -61,18 +62,26 @@ def require(module:str, # the module an optional extra provides
     try: return __import__(module)
     except ImportError: raise ImgbookError(f"{module} is not installed; it is an optional extra: {DEPLOY_HINT}") from None
 
+class LogitsAndEmbedding(nn.Module):
+    "A timm classifier that returns its logits and its penultimate (pre-logits) embedding, for a drift monitor."
+    def __init__(self, model:nn.Module): super().__init__(); self.model = model
+    def forward(self, x):
+        f = self.model.forward_features(x)
+        return self.model.forward_head(f), self.model.forward_head(f, pre_logits=True)
+
 def export_onnx(model:nn.Module, # the model to export (CPU)
                 path:str|Path, # .onnx file to write
                 img_size:int, # input side in pixels
                 in_chans:int=3, # input channels
+                embedding:bool=False, # also output the penultimate embedding (second output, 'embedding'; timm models)
                ) -> Path:
     "Export `model` to ONNX (dynamo exporter, dynamic batch axis named 'batch'); returns the path."
     require("onnx"); require("onnxscript")
     model = model.eval().cpu()
     example = torch.randn(2, in_chans, img_size, img_size)  # batch 2: a batch-1 example specialises the batch axis
     with contextlib.redirect_stdout(io.StringIO()):  # the exporter prints progress lines
-        torch.onnx.export(model, (example,), str(path), dynamo=True, input_names=["input"], output_names=["logits"],
-                          dynamic_shapes=({0: torch.export.Dim("batch")},))
+        torch.onnx.export(LogitsAndEmbedding(model).eval() if embedding else model, (example,), str(path), dynamo=True, input_names=["input"],
+                          output_names=["logits", "embedding"] if embedding else ["logits"], dynamic_shapes=({0: torch.export.Dim("batch")},))
     return Path(path)
 
 def onnx_backend(model_or_path:nn.Module|str|Path, # a torch model (exported to a temp file) or an .onnx file
@@ -127,23 +136,25 @@ def export_single(model:nn.Module, # the model to export (CPU)
                   path:str|Path, # .onnx file to write (a free variant of the name is used if it exists)
                   img_size:int, # input side in pixels
                   in_chans:int=3, # input channels
+                  embedding:bool=False, # also output the penultimate embedding (for `imgbook monitor`)
                  ) -> Path:
     "`imgbook.bench.export_onnx` into ONE self-contained file (the exporter puts large weights in a side `.data` file)."
     onnx = require("onnx")
     path = unique_path(path); path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="imgbook-export-") as d:
         m = copy.deepcopy(model).float().to(memory_format=torch.contiguous_format)
-        onnx.save(onnx.load(str(export_onnx(m, Path(d)/"m.onnx", img_size, in_chans))), str(path))
+        onnx.save(onnx.load(str(export_onnx(m, Path(d)/"m.onnx", img_size, in_chans, embedding))), str(path))
     return path
 
 def export_and_check(model:nn.Module, # the trained model (CPU)
                      path:str|Path, # .onnx file to write (a free variant of the name is used if it exists)
                      x:np.ndarray, # held-out uint8 NHWC images for the parity check
                      img_size:int, # input side in pixels
+                     embedding:bool=False, # also output the penultimate embedding (for `imgbook monitor`)
                     ) -> dict:
     "Export `model` to ONNX and measure parity with PyTorch on `x`: path, max_abs_diff, top1_agreement, export_s."
     t0 = time.perf_counter()
-    path = export_single(model, path, img_size, x.shape[-1])
+    path = export_single(model, path, img_size, x.shape[-1], embedding)
     export_s = time.perf_counter() - t0
     return dict(path=str(path), export_s=export_s, **parity(logits_of(model, x), logits_of(onnx_backend(path, img_size), x)))
 

@@ -83,9 +83,19 @@ class Bundle:
 
     def logits(self, images:list|np.ndarray, batch_size:int=32) -> np.ndarray:
         "(N, C) logits for image files or uint8 NHWC arrays."
-        name = self.session.get_inputs()[0].name
-        return np.concatenate([self.session.run(None, {name: self.preprocess(images[i:i + batch_size])})[0]
-                               for i in range(0, len(images), batch_size)])
+        return self.outputs(images, batch_size)[0]
+
+    @property
+    def has_embedding(self) -> bool:
+        "Whether the model also returns its penultimate embedding (exported with `embedding=True`; older bundles do not)."
+        return "embedding" in [o.name for o in self.session.get_outputs()]
+
+    def outputs(self, images:list|np.ndarray, batch_size:int=32) -> tuple:
+        "`(logits (N, C), embedding (N, D) or None)` for image files or uint8 NHWC arrays: what a drift monitor needs."
+        name, outs = self.session.get_inputs()[0].name, []
+        for i in range(0, len(images), batch_size): outs.append(self.session.run(None, {name: self.preprocess(images[i:i + batch_size])}))
+        logits = np.concatenate([o[0] for o in outs]) if outs else np.zeros((0, len(self.meta["classes"])), np.float32)
+        return logits, (np.concatenate([o[1] for o in outs]) if outs and self.has_embedding else None)
 
     def predict(self, images:list|np.ndarray) -> list[dict]:
         "One dict per image: image, label, confidence (softmax)."
