@@ -15,7 +15,7 @@ import torch
 from scipy import stats
 from torchvision.transforms import v2
 
-from .augment import get_policy, list_policies, mix_batch, resolve_augmentations, train_transform
+from .augment import get_policy, mix_batch, resolve_augmentations, train_transform
 from .core import ImgbookError
 from .data import ImageData, to_tensor
 from .experiments import run_trials, train_trial
@@ -255,25 +255,27 @@ def policy_examples(images:np.ndarray, # uint8 (N,H,W,3): the images to show (on
 
 # %% ../nbs/22_augmentation.ipynb #8daf8883
 def recommend(effects:pd.DataFrame, # `effect_table` rows of one model
-              shifted:pd.DataFrame|None=None, # `shift_table` rows of the same model
+              shifted:pd.DataFrame|None=None, # `shift_table` rows of the same model (None: judge on the clean test only)
               metric:str="balanced_accuracy", # the score the effects are on
              ) -> dict:
-    "`policy` to use, `avoid` (harmful policies), `fragile` (policies worse than 'none' under shift) and the `sentences` saying why."
+    "`policy` to use, `avoid` (harmful policies), `fragile` (worse than 'none' under shift) and the `sentences` saying why."
     e = effects.set_index("policy")
-    safe_to_use = e[~e.harmful]
-    best = safe_to_use.metric_mean.idxmax()
-    avoid = list(e.index[e.harmful])
-    fragile = []
-    if shifted is not None and "none" in set(shifted.policy):
-        s = shifted.set_index("policy").mean_shifted
-        fragile = [p for p in s.index if p != "none" and s[p] < s["none"] - 0.02]
-    b = e.loc[best]
-    why = (f"Use **{best}**: the best mean {metric.replace('_', ' ')} ({b.metric_mean:.1%}) of the policies not found harmful"
-           + ("" if best == "none" else f", {b.effect_pp:+.1f} pp against none (95% interval {b.ci_low:+.1f} to {b.ci_high:+.1f}"
-                                           + ("; beyond the noise of the seeds)" if b.helpful else "; within the noise of the seeds)")) + ".")
+    usable = e[~e.harmful]
+    shift_mean = None if shifted is None or not len(shifted) else shifted.set_index("policy").mean_shifted
+    if shift_mean is not None and shift_mean.isna().any(): shift_mean = None
+    score = usable.metric_mean if shift_mean is None else (usable.metric_mean + shift_mean.reindex(usable.index)) / 2
+    best, b = score.idxmax(), e.loc[score.idxmax()]
+    name = metric.replace("_", " ")
+    why = (f"Use **{best}**: of the policies not found harmful, the best mean {name} "
+           + (f"({b.metric_mean:.1%})" if shift_mean is None else
+              f"over the clean and the shifted test sets together ({score[best]:.1%}: {b.metric_mean:.1%} clean, {shift_mean[best]:.1%} shifted)")
+           + ("" if best == "none" else f"; on the clean test {b.effect_pp:+.1f} pp against none (95% interval {b.ci_low:+.1f} to {b.ci_high:+.1f}, "
+                                           + ("beyond the noise of the seeds)" if b.helpful else "within the noise of the seeds)")) + ".")
     sentences = [why]
-    if best == "none": sentences.append("No policy beat training without augmentation by more than the noise of the seeds on this data and budget.")
-    sentences.append(f"Avoid {', '.join(avoid)}: {'each' if len(avoid) > 1 else 'it'} lowered the score beyond the seeds' noise." if avoid
+    if best == "none": sentences.append("No policy did better than training without augmentation on this data and budget.")
+    avoid = list(e.index[e.harmful])
+    sentences.append(f"Avoid {', '.join(avoid)}: {'each' if len(avoid) > 1 else 'it'} lowered the clean score beyond the seeds' noise." if avoid
                      else "No policy was found harmful (every interval reaches zero or above).")
+    fragile = [] if shift_mean is None or "none" not in shift_mean else [p for p in shift_mean.index if p != "none" and shift_mean[p] < shift_mean["none"] - 0.02]
     if fragile: sentences.append(f"Under the shifted test sets these did worse than no augmentation by more than 2 points: {', '.join(fragile)}.")
     return dict(policy=best, avoid=avoid, fragile=fragile, sentences=sentences)
