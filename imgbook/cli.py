@@ -13,7 +13,7 @@ import imgbook
 
 # %% auto #0
 __all__ = ['cmd_studies', 'cmd_report', 'cmd_data_check', 'cmd_train', 'cmd_bench', 'cmd_deploy_check', 'cmd_predict',
-           'cli_parser', 'main']
+           'cmd_monitor_reference', 'cmd_monitor', 'cli_parser', 'main']
 
 # %% ../nbs/91_cli.ipynb #37181258
 def cmd_studies(args) -> int:
@@ -91,6 +91,24 @@ def cmd_predict(args) -> int:
     for r in load_bundle(args.bundle).predict(args.images): print(f"{r['image']}\t{r['label']}\t{r['confidence']:.4f}")
     return 0
 
+# %% ../nbs/91_cli.ipynb #ffbd750f
+def cmd_monitor_reference(args) -> int:
+    "Compute a bundle's reference statistics from labelled held-out images and save them beside it."
+    from imgbook.drift import bundle_reference
+    path, problems = bundle_reference(args.bundle, args.data, args.out)
+    for m in problems: print(f"imgbook: warning: {m}", file=sys.stderr)
+    print(f"reference statistics: {path}")
+    return 0
+
+def cmd_monitor(args) -> int:
+    "Watch a production stream with a bundle; exit code 1 when some input could not be read (each problem one line on stderr)."
+    from imgbook.drift import monitor
+    r = monitor(args.bundle, args.stream, args.reference, args.log, args.out, args.every, args.windows, args.holdout, args.validate_every,
+                args.alpha, args.permutations, args.min_run, args.top)
+    for m in r["problems"]: print(f"imgbook: warning: {m}", file=sys.stderr)
+    print(f"log: {r['log']} ({len(r['processed'])} new window(s))\ndashboard: {r['dashboard']}" + (f"\nlabel next: {r['label_next']}" if r["label_next"] else ""))
+    return 1 if r["problems"] else 0
+
 # %% ../nbs/91_cli.ipynb #94c020f5
 def cli_parser() -> argparse.ArgumentParser:
     "The `imgbook` argument parser."
@@ -146,6 +164,28 @@ def cli_parser() -> argparse.ArgumentParser:
     pr.add_argument("bundle", metavar="BUNDLE", help="a bundle folder written by the deployment study")
     pr.add_argument("images", nargs="+", metavar="IMAGES", help="image files")
     pr.set_defaults(fn=cmd_predict)
+    mo = sub.add_parser("monitor", help="watch production images with a deployment bundle: drift detectors, label-free accuracy, alerts, dashboard")
+    mo = mo.add_subparsers(dest="monitor_command", metavar="COMMAND", required=True)
+    mr = mo.add_parser("reference", help="save a bundle's reference statistics from labelled held-out images (BUNDLE/reference.npz)")
+    mr.add_argument("bundle", metavar="BUNDLE", help="a bundle folder (its model should also return the embedding)")
+    mr.add_argument("--data", required=True, metavar="SPEC", help="folder:PATH or csv:PATH: labelled images from the training distribution")
+    mr.add_argument("--out", default=None, metavar="FILE", help="where to write (default: BUNDLE/reference.npz; never overwritten)")
+    mr.set_defaults(fn=cmd_monitor_reference)
+    mw = mo.add_parser("run", help="run every detector and the label-free estimate on each new window; append the log, alert, rank images to label")
+    mw.add_argument("bundle", metavar="BUNDLE", help="a bundle folder")
+    mw.add_argument("stream", metavar="STREAM", help="a folder of window folders, or a CSV with columns path and timestamp (label optional)")
+    mw.add_argument("--reference", default=None, metavar="FILE", help="reference statistics (default: BUNDLE/reference.npz)")
+    mw.add_argument("--log", default="monitor/log.csv", metavar="FILE", help="time-series CSV, appended and never rewritten (default: monitor/log.csv)")
+    mw.add_argument("--out", default="monitor", metavar="DIR", help="dashboard and label-next lists (default: monitor)")
+    mw.add_argument("--every", default="W", metavar="FREQ", help="CSV stream: window length as a pandas frequency (default: W)")
+    mw.add_argument("--windows", nargs="+", default=None, metavar="NAME", help="folder stream: only these window folders, in this order")
+    mw.add_argument("--holdout", default=None, metavar="SPEC", help="labelled held-out set scored every --validate-every windows")
+    mw.add_argument("--validate-every", type=int, default=4, metavar="N", help="periodic validation interval in windows (default: 4)")
+    mw.add_argument("--alpha", type=float, default=0.05, metavar="A", help="significance level of every detector (default: 0.05)")
+    mw.add_argument("--permutations", type=int, default=200, metavar="B", help="permutations of the permutation tests (default: 200)")
+    mw.add_argument("--min-run", type=int, default=1, metavar="N", help="consecutive windows below alpha before an alert (default: 1)")
+    mw.add_argument("--top", type=int, default=20, metavar="N", help="images to label next per window (default: 20)")
+    mw.set_defaults(fn=cmd_monitor)
     return p
 
 # %% ../nbs/91_cli.ipynb #002bac0d

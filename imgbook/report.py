@@ -80,6 +80,16 @@ STUDIES = {
                              full=dict(n_synthetic=8000, epochs=30, img_size=96, calib_sweep=[16, 64, 256, 1024],
                                        calib_methods=["minmax", "entropy", "percentile"], prune_finetune_epochs=5,
                                        use_compile=True, bench_224=True, min_time_s=2.0))),
+    "drift": Study("25_drift.ipynb",
+                   "Will we notice when production images drift away from the training data, how fast, and how wrong are we by then?",
+                   dict(smoke=dict(n_synthetic=900, epochs=3, img_size=32, window_sizes=[10, 50, 200], severities=[1, 3, 5], pool_size=300, repeats=10, null_repeats=60, stream_windows=12, stream_window_size=60),
+                        standard=dict(model="resnet18", n_synthetic=3000, epochs=8, img_size=48, severities=[1, 2, 3, 4, 5], window_sizes=[10, 20, 50, 100, 200, 500, 1000],
+                                      shifts=["blur", "noise", "jpeg", "resolution", "white_balance", "gain", "gamma", "colour_temp", "gradient", "texture", "novel_class", "class_prior"],
+                                      pool_size=1200, repeats=20, null_repeats=100, stream_windows=26, stream_window_size=100),
+                        full=dict(model="resnet18", n_synthetic=10000, epochs=20, img_size=64, severities=[1, 2, 3, 4, 5], window_sizes=[10, 20, 50, 100, 200, 500, 1000],
+                                  shifts=["blur", "resolution", "lens_distortion", "shift_scale", "white_balance", "noise", "jpeg", "gain", "gamma", "vignette",
+                                          "gradient", "colour_temp", "texture", "novel_class", "class_prior"],
+                                  pool_size=2000, repeats=100, null_repeats=500, n_permutations=500, stream_windows=26, stream_window_size=200))),
 }
 
 # %% ../nbs/90_report.ipynb #f0743046

@@ -123,3 +123,16 @@ def test_predict_runs_without_torch(model, bundle, images):
     out = json.loads(r.stdout.splitlines()[-1])
     assert out["rc"] == 0 and out["loaded"] == [], out["loaded"]
     np.testing.assert_allclose(out["logits"], torch_logits(model, images), atol=1e-4)
+
+
+def test_bundle_with_embedding_predicts_the_same(model, images, tmp_path):
+    "A bundle whose model also returns the penultimate embedding (what `imgbook monitor` compares) predicts exactly as before."
+    from imgbook.bundle import load_bundle
+    b = load_bundle(write_bundle(tmp_path/"b", export_single(model, tmp_path/"e.onnx", 32, embedding=True), CLASSES, 32))
+    assert b.has_embedding
+    np.testing.assert_allclose(b.logits(images), torch_logits(model, images), atol=1e-4)
+    with torch.no_grad():
+        ref = model.forward_head(model.forward_features(to_tensor(np.stack([read_image(p, 32) for p in images]))), pre_logits=True).numpy()
+    np.testing.assert_allclose(b.outputs(images)[1], ref, atol=1e-4)
+    r = cli("predict", b.path, *images)
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == len(images), r.stderr

@@ -132,6 +132,9 @@ def test_baseline_in_checkout():
     ("data-requirements", ["-p", "n_synthetic", "180", "-p", "fractions", "[0.25, 0.5, 1.0]", "-p", "linear_probe", "false", "-p", "bootstrap", "20"]),
     ("deployment", ["-p", "epochs", "1", "-p", "use_openvino", "false", "-p", "prune_ratios", "[0.3]", "-p", "sparsities", "[0.5]",
                     "-p", "calib_sweep", "[16]", "-p", "calib_methods", "[minmax]", "-p", "min_time_s", "0.1"]),
+    ("drift", ["-p", "n_synthetic", "300", "-p", "epochs", "1", "-p", "shifts", "[blur, novel_class]", "-p", "severities", "[3]",
+               "-p", "window_sizes", "[10, 50]", "-p", "pool_size", "100", "-p", "repeats", "3", "-p", "null_repeats", "20",
+               "-p", "n_permutations", "20", "-p", "stream_windows", "8", "-p", "stream_window_size", "30"]),
 ])
 def test_study_report_reads_cleanly(study, params, tmp_path):
     "Each study rendered at smoke size: the HTML has the question, results and plots, and none of the library's own checks."
@@ -148,7 +151,7 @@ def test_study_report_reads_cleanly(study, params, tmp_path):
         assert {"model", "params", "backtest_error_pp"} <= set(results["fits"][0]) and {"class", "n_now", "n_needed"} <= set(results["rare_classes"][0])
 
 
-@pytest.mark.parametrize("study", ["baseline", "architectures", "data-requirements", "deployment"])
+@pytest.mark.parametrize("study", ["baseline", "architectures", "data-requirements", "deployment", "drift"])
 def test_report_form_defines_every_name(study, tmp_path):
     "A report drops the library checks before `## The study`, so a name only they import would fail a user's run late."
     import subprocess, sys
