@@ -1,4 +1,4 @@
-"""A small augmentation catalogue sorted by how safe each transform is for inspection images, presets, and batch-level CutMix/MixUp.
+"""A small augmentation catalogue sorted by how safe each transform is for inspection images, presets, batch-level CutMix/MixUp, and the named policies the augmentation study compares.
 
 Docs: https://imgbook.github.io/imgbook/augment.html.md"""
 
