@@ -71,12 +71,13 @@ def run_arch_trials(trials:list[dict], # from `arch_trials`
                     load:callable, # img_size -> ImageData
                     out_dir:str|Path, # checkpoints/, trials/ (the cache) and experiments.csv go here
                     progress:bool=True, # progress bar over trials
+                    executor:str="sequential", # 'sequential' or 'ray' (`imgbook.experiments.run_trials`)
                    ) -> pd.DataFrame:
     "Run the trials (resuming from `out_dir/trials`); one row per trial with its spec, metrics and checkpoint."
     runs = []
     for size in sorted({t["img_size"] for t in trials}):
         fn = functools.partial(train_trial, data=load(size), out_dir=str(out_dir), study="architectures")
-        runs.append(run_trials([t for t in trials if t["img_size"] == size], fn, cache_dir=Path(out_dir)/"trials", progress=progress))
+        runs.append(run_trials([t for t in trials if t["img_size"] == size], fn, cache_dir=Path(out_dir)/"trials", progress=progress, executor=executor))
     return pd.concat(runs, ignore_index=True)
 
 # %% ../nbs/21_architectures.ipynb #8273cade
@@ -101,8 +102,8 @@ def model_table(runs:pd.DataFrame, # from `run_arch_trials`
                        model=m, init="scratch" if scratch else "pretrained", img_size=int(g.img_size.iloc[0]),
                        family=g.family.iloc[0], params_m=g.params_m.iloc[0], flops_g=g.flops_g.iloc[0], accuracy_mean=acc, accuracy_ci95=acc_h,
                        balanced_accuracy_mean=bal, balanced_accuracy_ci95=bal_h, macro_f1_mean=g.macro_f1.mean(), n_seeds=len(g),
-                       train_s=g.train_s.mean(), data_efficiency=curve.groupby("fraction").accuracy.mean().to_dict(),
-                       size_accuracy=sizes.groupby("img_size").accuracy.mean().to_dict(), checkpoint=g.checkpoint.iloc[0])
+                       train_s=g.train_s.mean(), data_efficiency=curve.groupby("fraction").balanced_accuracy.mean().to_dict(),
+                       size_accuracy=sizes.groupby("img_size").balanced_accuracy.mean().to_dict(), checkpoint=g.checkpoint.iloc[0])
     return pd.DataFrame.from_dict(rows, orient="index")
 
 # %% ../nbs/21_architectures.ipynb #3ae7edc7

@@ -40,7 +40,9 @@ def cmd_studies(args) -> int:
 def cmd_report(args) -> int:
     "Render one study, or all of them plus an index, into `args.out`."
     from imgbook.report import render, render_all
-    kw = dict(data=args.data, out=args.out, preset=args.preset, params=dict(args.param), force=args.force)
+    params = dict(args.param) | ({"executor": args.executor} if args.executor else {})
+    if args.tracking: os.environ["IMGBOOK_TRACKING"] = args.tracking  # the kernel and Ray workers inherit it
+    kw = dict(data=args.data, out=args.out, preset=args.preset, params=params, force=args.force)
     if args.study == "all": render_all(**kw)
     else: render(args.study, **kw)
     return 0
@@ -91,7 +93,7 @@ def cmd_predict(args) -> int:
     for r in load_bundle(args.bundle).predict(args.images): print(f"{r['image']}\t{r['label']}\t{r['confidence']:.4f}")
     return 0
 
-# %% ../nbs/91_cli.ipynb #ffbd750f
+# %% ../nbs/91_cli.ipynb #6117e056
 def cmd_monitor_reference(args) -> int:
     "Compute a bundle's reference statistics from labelled held-out images and save them beside it."
     from imgbook.drift import bundle_reference
@@ -126,6 +128,10 @@ def cli_parser() -> argparse.ArgumentParser:
                    help="set a study parameter (repeatable)")
     r.add_argument("--force", action="store_true", help="replace an existing report instead of refusing")
     r.add_argument("--offline", action="store_true", help="never download pretrained weights (as HF_HUB_OFFLINE=1)")
+    r.add_argument("--executor", choices=["sequential", "ray"], help="how a study's training runs go: one after another here "
+                   "(default) or as Ray tasks, on a local Ray or the cluster at RAY_ADDRESS (as -p executor)")
+    r.add_argument("--tracking", choices=["off", "mlflow"], help="also log every trained model and the report to MLflow "
+                   "(MLFLOW_TRACKING_URI, else DIR/mlflow.db; as IMGBOOK_TRACKING)")
     r.set_defaults(fn=cmd_report)
 
     d = sub.add_parser("data", help="dataset tools").add_subparsers(dest="data_command", metavar="COMMAND", required=True)

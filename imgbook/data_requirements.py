@@ -87,10 +87,11 @@ def run_curves(trials:list[dict], # from `curve_trials`
                data:ImageData, # the full splits
                out_dir:str|Path, # trials/ (the cache) and experiments.csv go here
                progress:bool=True, # progress bar over trials
+               executor:str="sequential", # 'sequential' or 'ray' (`imgbook.experiments.run_trials`)
               ) -> pd.DataFrame:
     "Run the trials (resuming from `out_dir/trials`); one row per trial with its spec and results."
     fn = functools.partial(curve_trial, data=data, out_dir=str(out_dir))
-    return run_trials(trials, fn, cache_dir=Path(out_dir)/"trials", progress=progress)
+    return run_trials(trials, fn, cache_dir=Path(out_dir)/"trials", progress=progress, executor=executor)
 
 # %% ../nbs/23_data_requirements.ipynb #19993973
 def curve_table(runs:pd.DataFrame, # from `run_curves`

@@ -1,4 +1,4 @@
-"""Trials and their cache, one `train_trial` that every study and `imgbook train` go through, and the experiment log (one row per trained model, architecture and augmentation in separate columns).
+"""Trials and their cache, executors (one process or Ray), one `train_trial` that every study and `imgbook train` go through, the experiment log (one row per trained model, architecture and augmentation in separate columns) and its mirror in MLflow.
 
 Docs: https://imgbook.github.io/imgbook/experiments.html.md"""
 
@@ -6,7 +6,8 @@ Docs: https://imgbook.github.io/imgbook/experiments.html.md"""
 
 # %% ../nbs/08_experiments.ipynb #dac4ca17
 from __future__ import annotations
-import csv, functools, itertools, json, os, time
+import csv, functools, importlib.util, itertools, json, logging, os, time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from filelock import FileLock
 
 import imgbook
 from . import core
@@ -26,27 +28,71 @@ from .models import create_model, model_family, model_stats
 from .train import FitResult, TrainConfig, fit, save_checkpoint
 
 # %% auto #0
-__all__ = ['TRIAL_KEYS', 'log_experiment', 'Trial', 'trial_grid', 'run_trials', 'experiment_row', 'checkpoint_meta',
-           'trial_config', 'train_trial', 'train_model']
+__all__ = ['TRACKERS', 'TRACKED_PARAMS', 'TRACKED_METRICS', 'EXECUTORS', 'TRIAL_KEYS', 'tracking', 'mlflow_at',
+           'track_experiment', 'log_experiment', 'Trial', 'trial_grid', 'check_executor', 'timed_trial', 'ray_connect',
+           'run_trials', 'experiment_row', 'checkpoint_meta', 'trial_config', 'train_trial', 'train_model',
+           'tracked_report', 'time_executors']
 
 # %% ../nbs/08_experiments.ipynb #c94aa674
+TRACKERS = ("off", "mlflow")
+TRACKED_PARAMS = ("study", "architecture", "family", "augmentation", "mix", "init", "data", "img_size", "n_train", "seed", "epochs",
+                  "lr", "batch_size", "balance", "select", "label_smoothing")
+TRACKED_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "ece", "best_epoch", "train_s", "train_img_s", "latency_ms_bs1", "params_m", "flops_g")
+
+def tracking() -> str:
+    "Where experiment rows are mirrored: `IMGBOOK_TRACKING`, 'off' (the default) or 'mlflow'."
+    t = os.environ.get("IMGBOOK_TRACKING") or "off"
+    if t not in TRACKERS: raise ImgbookError(f"IMGBOOK_TRACKING={t!r}: valid trackers: {', '.join(TRACKERS)}")
+    return t
+
+def mlflow_at(out_dir:str|Path, # report folder: its mlflow.db is the store unless MLFLOW_TRACKING_URI is set
+              experiment:str, # MLflow experiment name (created if new)
+             ):
+    "The `mlflow` module with `experiment` active, in `MLFLOW_TRACKING_URI` or else `out_dir/mlflow.db` (artefacts in `out_dir/mlartifacts`)."
+    try: import mlflow
+    except ImportError: raise ImgbookError("tracking 'mlflow' needs MLflow: pip install 'imgbook[mlflow]'") from None
+    logging.getLogger("mlflow").setLevel(logging.WARNING)  # not its database-migration chatter in a report
+    server, out = os.environ.get("MLFLOW_TRACKING_URI"), Path(out_dir).resolve()
+    mlflow.set_tracking_uri(server or f"sqlite:///{out/'mlflow.db'}")
+    if mlflow.get_experiment_by_name(experiment) is None:
+        mlflow.create_experiment(experiment, artifact_location=None if server else (out/"mlartifacts").as_uri())
+    mlflow.set_experiment(experiment)
+    return mlflow
+
+def track_experiment(out_dir:str|Path, # the report folder
+                     row:dict, # an experiments.csv row
+                    ) -> str|None:
+    "Mirror `row` as an MLflow run (parameters, metrics, checkpoint) when tracking is on; returns the run id."
+    if tracking() == "off": return None
+    mlflow = mlflow_at(out_dir, f"imgbook/{row.get('study') or 'train'}")
+    parent = os.environ.get("IMGBOOK_MLFLOW_PARENT")  # the report's run, when the report renders in another process (the CLI's)
+    nested = mlflow.active_run() is not None  # ... or in this one
+    with mlflow.start_run(run_name=f"{row.get('architecture')} {row.get('augmentation')} seed {row.get('seed')}", nested=nested,
+                          tags={"mlflow.parentRunId": parent} if parent and not nested else None) as run:
+        mlflow.log_params({k: row[k] for k in TRACKED_PARAMS if row.get(k) is not None})
+        mlflow.log_metrics({k: float(row[k]) for k in TRACKED_METRICS if isinstance(row.get(k), (int, float)) and np.isfinite(row[k])})
+        if row.get("checkpoint") and Path(row["checkpoint"]).is_file(): mlflow.log_artifact(str(row["checkpoint"]), "checkpoint")
+    return run.info.run_id
+
 def log_experiment(out_dir:str|Path, # folder holding experiments.csv
                    row:dict, # one trained model's record (scalars)
                   ) -> Path:
-    "Append `row` to `out_dir/experiments.csv`, widening the header if the row brings new columns."
+    "Append `row` to `out_dir/experiments.csv` (widening the header if the row brings new columns) and mirror it to the tracker."
     path = Path(out_dir)/"experiments.csv"; path.parent.mkdir(parents=True, exist_ok=True)
     row = {k: (json.dumps(to_jsonable(v)) if isinstance(v, (dict, list, tuple)) else to_jsonable(v)) for k, v in row.items()}
     row.setdefault("timestamp", datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    if not path.exists() or path.stat().st_size == 0:
-        pd.DataFrame([row]).to_csv(path, index=False); return path
-    with open(path, newline="") as f: header = next(csv.reader(f), [])
-    if set(row) <= set(header):
-        with open(path, "a", newline="") as f: csv.DictWriter(f, header).writerow(row)
-    else:
-        old = pd.read_csv(path)
-        tmp = path.with_name(path.name + ".tmp")
-        pd.concat([old, pd.DataFrame([row])], ignore_index=True).to_csv(tmp, index=False)
-        os.replace(tmp, path)
+    with FileLock(path.with_name(path.name + ".lock")):
+        if not path.exists() or path.stat().st_size == 0:
+            pd.DataFrame([row]).to_csv(path, index=False)
+        else:
+            with open(path, newline="") as f: header = next(csv.reader(f), [])
+            if set(row) <= set(header):
+                with open(path, "a", newline="") as f: csv.DictWriter(f, header).writerow(row)
+            else:
+                tmp = path.with_name(path.name + ".tmp")
+                pd.concat([pd.read_csv(path), pd.DataFrame([row])], ignore_index=True).to_csv(tmp, index=False)
+                os.replace(tmp, path)
+        track_experiment(out_dir, row)  # inside the lock: the tracker's database takes one writer at a time too
     return path
 
 # %% ../nbs/08_experiments.ipynb #ed971d00
@@ -75,31 +121,87 @@ def _fn_key(fn:Callable):
         return [_fn_key(fn.func), bound, [getattr(a, "data_hash", None) or type(a).__name__ for a in fn.args]]
     return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
 
+# %% ../nbs/08_experiments.ipynb #b5b32c36
+EXECUTORS = ("sequential", "ray")
+
+def check_executor(executor:str, # a study's `executor` parameter
+                  ) -> str:
+    "`executor` if it is known and installed, else one clear error (checked before a study runs anything)."
+    if executor not in EXECUTORS: raise ImgbookError(f"executor={executor!r}: valid executors: {', '.join(EXECUTORS)}")
+    if executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise ImgbookError("executor 'ray' needs Ray: pip install 'imgbook[ray]'")
+    return executor
+
+def timed_trial(fn:Callable, # fn(spec) -> dict
+                trial, # one spec
+                threads:int|None=None, # torch threads while it runs (None: leave as set)
+               ) -> tuple:
+    "`(fn(trial), seconds)`, or `(the exception, seconds)` if it failed, with `threads` torch threads for the duration."
+    import torch
+    before = torch.get_num_threads()
+    if threads: torch.set_num_threads(threads)
+    t0 = time.perf_counter()
+    try: return fn(trial), time.perf_counter() - t0
+    except Exception as e: return e, time.perf_counter() - t0
+    finally: torch.set_num_threads(before)
+
+def ray_connect():
+    "The `ray` module, connected to the cluster at `RAY_ADDRESS` or to a local Ray started on demand (kept for this process)."
+    try: import ray
+    except ImportError: raise ImgbookError("executor 'ray' needs Ray: pip install 'imgbook[ray]'") from None
+    if not ray.is_initialized():  # workers see this process's imgbook settings (tracking, offline, progress)
+        env = {k: v for k, v in os.environ.items() if k.startswith(("IMGBOOK_", "MLFLOW_TRACKING_URI", "HF_HUB_OFFLINE"))}
+        ray.init(address=os.environ.get("RAY_ADDRESS"), runtime_env={"env_vars": env}, include_dashboard=False,
+                 log_to_driver=False, logging_level="ERROR")
+    return ray
+
+def _sequential(fn, trials, threads):
+    for i, t in enumerate(trials): yield i, *timed_trial(fn, t, threads)
+
+def _ray(fn, trials, threads):
+    ray = ray_connect()
+    task = ray.remote(num_cpus=threads or 1)(timed_trial)
+    fn_ref = ray.put(fn)  # the bound data travels to the object store once
+    index = {task.remote(fn_ref, t, threads or 1): i for i, t in enumerate(trials)}
+    pending = list(index)
+    while pending:
+        (ref,), pending = ray.wait(pending, num_returns=1)
+        try: yield index[ref], *ray.get(ref)
+        except Exception as e: yield index[ref], e, float("nan")  # the worker itself died
+
 def run_trials(trials:list, # trial specs: dicts or (frozen) dataclasses, JSON-able
                fn:Callable, # fn(spec) -> dict of JSON-able results
                cache_dir:str|Path|None=None, # where each result is cached; None = no cache
                progress:bool=True, # progress bar over trials
-               executor:str="sequential", # only 'sequential' for now (Ray will plug in here)
+               executor:str="sequential", # 'sequential' (this process) or 'ray' (Ray tasks; RAY_ADDRESS for a cluster)
+               threads:int|None=None, # CPU threads per trial (Ray: CPUs asked per task, default 1); None: as set
               ) -> pd.DataFrame:
-    "Run `fn` on every trial (resuming from `cache_dir`); one row per trial: spec columns, result columns, `cached`."
-    if executor != "sequential": raise ImgbookError(f"executor={executor!r}: only 'sequential' is available")
+    "Run `fn` on every trial not yet in `cache_dir`; one row per trial, in the order given: spec columns, result columns, `cached`."
+    check_executor(executor)
     name = _fn_key(fn)
-    short = name if isinstance(name, str) else name[0]
-    cache = Path(cache_dir) if cache_dir else None
-    rows = []
-    for t in core.progress(trials, desc="trials", total=len(trials)) if progress else trials:
-        spec = to_jsonable(t)
-        path = cache/f"{short.rsplit('.', 1)[-1]}-{stable_hash(dict(fn=name, spec=spec))}.json" if cache else None
-        if path is not None and path.exists():
-            res, cached = json.loads(path.read_text())["result"], True
-        else:
-            t0 = time.perf_counter(); res = to_jsonable(fn(t)); cached = False
-            if not isinstance(res, dict): raise ImgbookError(f"run_trials: {short} returned {type(res).__name__}, expected a dict")
-            res.setdefault("trial_s", time.perf_counter() - t0)
-            if path is not None: save_json(dict(fn=name, spec=spec, result=res), path)
-        flat = {**{k: v for k, v in spec.items() if k != "params"}, **spec.get("params", {})}
-        rows.append({**flat, **res, "cached": cached})
-    return pd.DataFrame(rows)
+    short = (name if isinstance(name, str) else name[0]).rsplit(".", 1)[-1]
+    specs = [to_jsonable(t) for t in trials]
+    paths = [Path(cache_dir)/f"{short}-{stable_hash(dict(fn=name, spec=s))}.json" if cache_dir else None for s in specs]
+    results = [json.loads(p.read_text())["result"] if p is not None and p.exists() else None for p in paths]
+    cached = [r is not None for r in results]
+    todo, failed = [i for i, r in enumerate(results) if r is None], {}
+    bar = core.progress(desc="trials", total=len(trials), initial=sum(cached)) if progress else None
+    for j, res, seconds in (_ray if executor == "ray" else _sequential)(fn, [trials[i] for i in todo], threads):
+        i = todo[j]
+        if bar is not None: bar.update()
+        if not isinstance(res, BaseException) and not isinstance(res := to_jsonable(res), dict):
+            res = ImgbookError(f"{short} returned {type(res).__name__}, expected a dict")
+        if isinstance(res, BaseException): failed[i] = res; continue
+        res.setdefault("trial_s", seconds)
+        if paths[i] is not None: save_json(dict(fn=name, spec=specs[i], result=res), paths[i])
+        results[i] = res
+    if bar is not None: bar.close()
+    if failed:
+        rest = f"the other {len(trials) - len(failed)} finished" + (f" and are cached in {cache_dir}: a re-run runs only the failed ones" if cache_dir else "")
+        raise ImgbookError(f"{len(failed)} of {len(trials)} trials failed ({rest}): "
+                           + "; ".join(f"{json.dumps(specs[i])}: {type(e).__name__}: {e}" for i, e in failed.items()))
+    flat = lambda s: {**{k: v for k, v in s.items() if k != "params"}, **s.get("params", {})}
+    return pd.DataFrame([{**flat(s), **r, "cached": c} for s, r, c in zip(specs, results, cached)])
 
 # %% ../nbs/08_experiments.ipynb #3a2575c4
 def experiment_row(res:FitResult, # from `fit`
@@ -196,3 +298,41 @@ def train_model(data:str|ImageData="synthetic", # data spec ('synthetic', 'folde
     r = train_trial(trial, data, out_dir=out_dir, latency=latency, progress=progress)
     rows = pd.read_csv(Path(out_dir)/"experiments.csv")
     return dict(checkpoint=Path(r["checkpoint"]), metrics=r["metrics"], row=rows.iloc[-1].to_dict(), history=pd.DataFrame(r["history"]))
+
+# %% ../nbs/08_experiments.ipynb #76191977
+@contextmanager
+def tracked_report(study:str, # the study's name: the MLflow experiment is `imgbook/<study>`
+                   out_dir:str|Path, # the report folder
+                   files:list=(), # report files to attach to the parent run when the study is done (missing ones skipped)
+                  ):
+    "While a study renders with tracking on, an MLflow parent run for its trial runs; the report files are attached at the end."
+    if tracking() == "off": yield None; return
+    mlflow = mlflow_at(out_dir, f"imgbook/{study}")
+    with mlflow.start_run(run_name=f"{study} report") as run:
+        os.environ["IMGBOOK_MLFLOW_PARENT"] = run.info.run_id
+        try: yield run
+        finally: os.environ.pop("IMGBOOK_MLFLOW_PARENT", None)
+        for f in map(Path, files):
+            if f.is_file(): mlflow.log_artifact(str(f), "report")
+
+# %% ../nbs/08_experiments.ipynb #e9806411
+def _empty_trial(t): return {}
+
+def time_executors(trials:list, # trial specs with `n_train` and `epochs` in their results or specs (e.g. `Trial`s)
+                   fn:Callable, # fn(spec) -> dict, e.g. `partial(train_trial, data=...)`
+                   threads:int=2, # torch threads per trial when sequential
+                   n_empty:int=50, # empty trials behind Ray's per-trial overhead
+                  ) -> pd.DataFrame:
+    "Wall time and training img/s of one grid, sequential (`threads` each) against Ray (1 CPU each), with Ray's overhead per trial."
+    ray_connect()  # Ray's start-up is paid once per process, not per grid
+    rows = []
+    for executor, n in (("sequential", threads), ("ray", 1)):
+        t0 = time.perf_counter()
+        r = run_trials(trials, fn, progress=False, executor=executor, threads=n)
+        wall = time.perf_counter() - t0
+        rows.append(dict(executor=executor, threads_per_trial=n, trials=len(trials), wall_s=wall,
+                         train_img_s=float((r.n_train * r.epochs).sum()) / wall, trial_s_mean=float(r.trial_s.mean())))
+    t0 = time.perf_counter()
+    run_trials([dict(i=i) for i in range(n_empty)], _empty_trial, progress=False, executor="ray", threads=1)
+    empty = (time.perf_counter() - t0) / n_empty
+    return pd.DataFrame(rows).assign(ray_overhead_ms_per_trial=[np.nan, 1e3 * empty], cpu=env_info()["cpu"])

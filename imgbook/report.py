@@ -6,7 +6,7 @@ Docs: https://imgbook.github.io/imgbook/report.html.md"""
 
 # %% ../nbs/90_report.ipynb #0d309e77
 from __future__ import annotations
-import ast, atexit, difflib, html, json, os, re, shutil, sys, tempfile, time
+import ast, atexit, contextlib, difflib, html, json, os, re, shutil, sys, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
@@ -369,19 +369,24 @@ def _run(study:str, nb:Path, paths:dict, values:dict, out:Path, progress:bool) -
     nbformat.write(report_notebook(nb), str(src))
     # figures go into the report even where a shell set Agg; progress bars (the kernel's own stderr) reach the console
     env = dict(MPLBACKEND="module://matplotlib_inline.backend_inline", IMGBOOK_PROGRESS="1" if _show_progress(progress) else "0")
-    try:
-        with mock.patch.dict(os.environ, env):
-            pm.execute_notebook(str(src), str(paths["ipynb"]), parameters=values, kernel_name="python3",
-                                progress_bar=_show_progress(progress), cwd=str(out), config=_kernel_config(),
-                                extra_arguments=["--IPKernelApp.capture_fd_output=False"])  # the kernel's own stderr stays the console
-    except PapermillExecutionError as e:
-        saved = out/f"{study}.failed.ipynb"
-        if paths["ipynb"].exists(): os.replace(paths["ipynb"], saved)
-        raise _cell_error(study, e, saved) from None
-    except NoSuchKernel:
-        raise ImgbookError("no Jupyter kernel 'python3' found: install ipykernel in this environment") from None
-    finally: src.unlink(missing_ok=True)
-    to_html(paths["ipynb"], paths["html"])
+    tracked = contextlib.nullcontext()
+    if os.environ.get("IMGBOOK_TRACKING", "off") != "off":  # imported only when asked for: it brings torch with the experiment log
+        from .experiments import tracked_report
+        tracked = tracked_report(study, out, [paths["html"], paths["json"]])
+    with tracked:
+        try:
+            with mock.patch.dict(os.environ, env):
+                pm.execute_notebook(str(src), str(paths["ipynb"]), parameters=values, kernel_name="python3",
+                                    progress_bar=_show_progress(progress), cwd=str(out), config=_kernel_config(),
+                                    extra_arguments=["--IPKernelApp.capture_fd_output=False"])  # the kernel's own stderr stays the console
+        except PapermillExecutionError as e:
+            saved = out/f"{study}.failed.ipynb"
+            if paths["ipynb"].exists(): os.replace(paths["ipynb"], saved)
+            raise _cell_error(study, e, saved) from None
+        except NoSuchKernel:
+            raise ImgbookError("no Jupyter kernel 'python3' found: install ipykernel in this environment") from None
+        finally: src.unlink(missing_ok=True)
+        to_html(paths["ipynb"], paths["html"])
     if not paths["json"].exists():
         raise ImgbookError(f"study {study!r}: {nb.name} ran but did not write {paths['json']} (its last cell must call save_study)")
     print(f"{study}: done in {time.time() - t0:.0f} s -> {paths['html']}", flush=True)
