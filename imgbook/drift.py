@@ -5,7 +5,7 @@
 # %% ../nbs/25_drift.ipynb #4f23c276
 from __future__ import annotations
 import json, math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
