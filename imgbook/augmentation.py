@@ -113,10 +113,11 @@ def run_ablation(trials:list, # from `ablation_trials`
                  shifted:dict, # shift -> shifted test images; name them in the trials' params so they key the cache
                  out_dir:str|Path, # trials/ (the cache) and experiments.csv go here
                  progress:bool=True, # progress bar over trials
+                 executor:str="sequential", # 'sequential' or 'ray' (`imgbook.experiments.run_trials`)
                 ) -> pd.DataFrame:
     "Run the trials (resuming from `out_dir/trials`); one row per trial with its spec and scores."
     fn = functools.partial(policy_trial, data=data, shifted=shifted, out_dir=str(out_dir))
-    return run_trials(trials, fn, cache_dir=Path(out_dir)/"trials", progress=progress)
+    return run_trials(trials, fn, cache_dir=Path(out_dir)/"trials", progress=progress, executor=executor)
 
 # %% ../nbs/22_augmentation.ipynb #9cddb89c
 def effect_table(runs:pd.DataFrame, # one row per run: model, policy, seed and the scores

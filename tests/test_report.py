@@ -4,6 +4,7 @@ import json, time
 import pytest
 
 from conftest import FIXTURES, REPO, assert_clean_error, assert_reader_html, cli
+from imgbook.bundle import load_bundle
 from imgbook.cli import main
 from imgbook.core import ImgbookError
 from imgbook import report
@@ -146,6 +147,7 @@ def test_study_report_reads_cleanly(study, params, tmp_path):
     assert (tmp_path/f"{study}.png").exists()  # the thumbnail the index shows
     results = json.loads((tmp_path/f"{study}.json").read_text())["results"]
     if study == "baseline": assert set(results["tta"]) == {"accuracy", "balanced_accuracy", "macro_f1"}
+    if study == "deployment": assert load_bundle(results["bundle"]).has_embedding  # what `imgbook monitor` compares
     if study == "data-requirements":
         assert {"curve", "per_class_curve", "fits", "forecast", "backtest", "scratch_multiplier", "rare_classes"} <= set(results)
         assert {"n_train", "n_per_class", "init", "train", "seed", "accuracy", "balanced_accuracy"} <= set(results["curve"][0])

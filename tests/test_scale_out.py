@@ -72,7 +72,9 @@ def test_study_on_ray_tracked_in_mlflow(tmp_path):
     assert results["params"]["executor"] == "ray"
 
 
-def test_unknown_executor_is_refused_before_running(tmp_path):
-    r = cli("report", "data-requirements", "--preset", "smoke", "--out", tmp_path, "-p", "executor", "dask")
+@pytest.mark.parametrize("study", ["architectures", "augmentation", "data-requirements"])
+def test_unknown_executor_is_refused_before_running(study, tmp_path):
+    "Every study with a trial grid takes the executor, and refuses one it does not know before training anything."
+    r = cli("report", study, "--preset", "smoke", "--out", tmp_path, "-p", "executor", "dask")
     assert r.returncode != 0 and "valid executors: sequential, ray" in r.stderr, r.stderr
     assert not (tmp_path/"experiments.csv").exists()
