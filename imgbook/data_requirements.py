@@ -360,6 +360,7 @@ def scratch_multiplier(scratch_n, # images per class of each scratch point
     ext = fit.n_for(level) / n_p if fit is not None else np.nan
     why = ("no fit of the scratch curve" if fit is None else
            f"the scratch fit {fit.limit(level)}, so more data of this kind would not get it there" if not np.isfinite(ext) else
+           f"the scratch fit would need more than 10× its largest size to get there, too far to extrapolate" if ext > 10 * bound else
            f"the scratch fit puts it at about {ext:,.0f}× by extrapolation")
     return dict(value=bound, interval=None, lower_bound=True, accuracy=level, n_pretrained=n_p, n_scratch=None,
                 extrapolated=float(ext) if np.isfinite(ext) else None,
