@@ -423,9 +423,10 @@ def render(study:str, # a key of `STUDIES`
 def headline(results:dict, # a study's `results`
              k:int=4, # how many numbers
             ) -> list[tuple[str, str]]:
-    "The first `k` scalar results, formatted for the index."
+    "The first `k` scalar results, formatted for the index (file paths and long strings are left to the report)."
     fmt = lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)
-    return [(n, fmt(v)) for n, v in results.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)][:k]
+    short = lambda v: not isinstance(v, str) or ("/" not in v and len(v) <= 40)
+    return [(n, fmt(v)) for n, v in results.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool) and short(v)][:k]
 
 def verdict(recommendation:str, # a study's recommendation
             n:int=2, # sentences to keep
@@ -433,6 +434,11 @@ def verdict(recommendation:str, # a study's recommendation
     "The first `n` sentences of `recommendation`: the verdict the index shows."
     parts = re.split(r"(?<=[.!?])\s+(?=[A-Z*`(])", recommendation.strip())
     return " ".join(parts[:n])
+
+def _inline_markdown(text:str) -> str:
+    "HTML-escaped `text` with the recommendation's **bold** and `code` rendered."
+    t = html.escape(text)
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", t))
 
 def write_index(out:str|Path, # the report folder
                 studies:list[str], # study names, in order
@@ -450,7 +456,7 @@ def write_index(out:str|Path, # the report folder
         thumb = f'<a href="{s}.html"><img src="{s}.png" alt="{s} key plot"></a>' if (out/f"{s}.png").exists() else ""
         links = " · ".join(f'<a href="{s}.{e}">{e}</a>' for e in ("html", "ipynb", "json"))
         cards.append(f"<div class=card>{thumb}<h2><a href='{s}.html'>{s}</a></h2><p class=q>{q}</p>"
-                     f"<p>{html.escape(verdict(str(d.get('recommendation', ''))))}</p><ul>{nums}</ul><p class=links>{links}</p></div>")
+                     f"<p>{_inline_markdown(verdict(str(d.get('recommendation', ''))))}</p><ul>{nums}</ul><p class=links>{links}</p></div>")
     page = ("<!doctype html><meta charset='utf-8'><title>imgbook reports</title>"
             "<style>body{font-family:sans-serif;margin:2em;max-width:70em}.card{border-bottom:1px solid #ccc;padding:1em 0;overflow:auto}"
             ".card img{float:right;max-width:22em;max-height:12em;margin-left:1em}.q{color:#555;font-style:italic}.fail{color:#b00}"
