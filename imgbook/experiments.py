@@ -147,8 +147,8 @@ def timed_trial(fn:Callable, # fn(spec) -> dict
 
 def ray_connect():
     "The `ray` module, connected to the cluster at `RAY_ADDRESS` or to a local Ray started on demand (kept for this process)."
-    try: import ray
-    except ImportError: raise ImgbookError("executor 'ray' needs Ray: pip install 'imgbook[ray]'") from None
+    check_executor("ray")
+    import ray
     if not ray.is_initialized():  # workers see this process's imgbook settings (tracking, offline, progress)
         env = {k: v for k, v in os.environ.items() if k.startswith(("IMGBOOK_", "MLFLOW_TRACKING_URI", "HF_HUB_OFFLINE"))}
         ray.init(address=os.environ.get("RAY_ADDRESS"), runtime_env={"env_vars": env}, include_dashboard=False,
