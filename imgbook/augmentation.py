@@ -34,7 +34,7 @@ CUES = ("none", "orientation", "colour")
 
 def check_params(policies:list, # policy names; must include 'none'
                  model:str, # the ablation's architecture
-                 grid_models:list, # architectures of the grid ([] = no grid)
+                 models:list, # architectures of the grid ([] = no grid)
                  grid_policies:list, # policies of the grid
                  seeds:int, # seeds per policy
                  grid_seeds:int, # seeds per grid cell
@@ -51,12 +51,12 @@ def check_params(policies:list, # policy names; must include 'none'
     for name in [*policies, *grid_policies]: get_policy(name)
     if "none" not in policies: raise ImgbookError(f"policies={policies}: must include 'none', the baseline every effect is measured against")
     if len(set(policies)) != len(policies): raise ImgbookError(f"policies={policies}: a policy is listed twice")
-    for m in [model, *grid_models]:
+    for m in [model, *models]:
         if m not in list_models(): raise ImgbookError(f"model {m!r}: unknown; valid models: {', '.join(list_models())}")
-    if grid_models and (len(set(grid_models)) < 2 or len(set(grid_policies)) < 2):
-        raise ImgbookError(f"grid_models={grid_models}, grid_policies={grid_policies}: the variance split needs at least 2 of each ([] grid_models skips it)")
+    if models and (len(set(models)) < 2 or len(set(grid_policies)) < 2):
+        raise ImgbookError(f"models={models}, grid_policies={grid_policies}: the variance split needs at least 2 of each ([] models skips it)")
     if seeds < 2: raise ImgbookError(f"seeds={seeds}: need at least 2 seeds for an interval")
-    if grid_models and grid_seeds < 2: raise ImgbookError(f"grid_seeds={grid_seeds}: need at least 2 seeds per grid cell")
+    if models and grid_seeds < 2: raise ImgbookError(f"grid_seeds={grid_seeds}: need at least 2 seeds per grid cell")
     if epochs < 1: raise ImgbookError(f"epochs={epochs}: must be at least 1")
     if img_size < 32: raise ImgbookError(f"img_size={img_size}: must be at least 32")
     if cue not in CUES: raise ImgbookError(f"cue={cue!r}: must be one of {', '.join(CUES)}")

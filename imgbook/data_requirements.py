@@ -22,9 +22,9 @@ from .train import BALANCE, recipe
 
 # %% auto #0
 __all__ = ['LEGS', 'CURVE_MODELS', 'FAR', 'RULES_OF_THUMB', 'COLORS', 'scaled_epochs', 'curve_trials', 'curve_trial',
-           'run_curves', 'curve_table', 'class_curve_table', 'CurveModel', 'CurveFit', 'fit_curve', 'interval95',
-           'resample_seeds', 'bootstrap_n_for', 'backtest', 'correction_factor', 'compare_laws', 'forecast',
-           'scratch_multiplier', 'class_needs', 'rule_of_thumb_table', 'plot_curves', 'plot_class_curves',
+           'run_curves', 'curve_table', 'class_curve_table', 'CurveModel', 'law_name', 'CurveFit', 'fit_curve',
+           'interval95', 'resample_seeds', 'bootstrap_n_for', 'backtest', 'correction_factor', 'compare_laws',
+           'forecast', 'scratch_multiplier', 'class_needs', 'rule_of_thumb_table', 'plot_curves', 'plot_class_curves',
            'plot_backtest', 'check_params']
 
 # %% ../nbs/23_data_requirements.ipynb #9c7354ad
@@ -159,6 +159,10 @@ CURVE_MODELS = {
     "logarithmic": CurveModel(_log, _log_inv, ("a", "b"), _log_guess, (-10, 0), (2, 10), lambda p: 1.0 if p[1] > 0 else max(0.0, p[0]), "a + b·ln n"),
 }
 
+def law_name(model:str) -> str:
+    "A law as prose: 'power_law' -> 'power law', 'arctan' -> 'arctan law'."
+    return model.replace("_", " ").removesuffix(" law") + " law"
+
 @dataclass(frozen=True)
 class CurveFit:
     "A fitted learning curve: accuracy as a function of images per class."
@@ -292,6 +296,7 @@ def compare_laws(n, # images per class of each point
 FAR = 10 # a forecast beyond FAR × the largest measured size is flagged as far beyond the data
 
 def _fmt_n(v:float) -> str: return "∞" if not np.isfinite(v) else f"{v:,.0f}" if v < 1e7 else f"{v:.1e}"
+def _times(r:float) -> str: return f"{r:,.0f}×" if r >= 100 else f"{r:.1f}×"
 
 def forecast(n, # images per class of each point
              accuracy, # accuracy of each point
@@ -324,7 +329,7 @@ def forecast(n, # images per class of each point
     band = f"95% interval {_fmt_n(lo)}–{_fmt_n(hi)}" + (" (some resamples never get there)" if not np.isfinite(hi) else "")
     far = need > FAR * n.max()
     return {**out, "status": "far beyond the data" if far else "forecast",
-            "answer": f"about {need:,.0f} images per class ({band}), {need / n.max():.1f}× the {n.max():,.0f} per class measured"
+            "answer": f"about {need:,.0f} images per class ({band}), {_times(need / n.max())} the {n.max():,.0f} per class measured"
                       + (f"; that is more than {FAR}× the data measured, a rough guide only: measure again after the next round of labelling" if far else "")}
 
 # %% ../nbs/23_data_requirements.ipynb #77dceb5b
@@ -472,6 +477,7 @@ def plot_backtest(n, # images per class of each point
                   accuracy, # accuracy of each point
                   model:str, # the law
                   floor:float=0.0, # chance accuracy
+                  metric:str="balanced_accuracy", # what `accuracy` is, for the axis label
                  ):
     "The backtest: the law fitted on every size but the largest (solid), extrapolated (dashed) to the held-out largest size, predicted vs actual."
     n, y = np.asarray(n, float), np.asarray(accuracy, float)
@@ -486,7 +492,7 @@ def plot_backtest(n, # images per class of each point
         ax.plot(big, pred, "*", color="tab:blue", ms=12, label=f"predicted {pred:.1%} (actual {actual:.1%})")
         need = fit.n_for(actual)
         if np.isfinite(need): ax.axvline(need, color="tab:red", ls=":", lw=1, label=f"size predicted for {actual:.1%}: {need:,.0f} (actual {big:,.0f})")
-    ax.set(xscale="log", xlabel="training images per class", ylabel="test accuracy", title=f"backtest of the {model.replace('_', ' ')} law")
+    ax.set(xscale="log", xlabel="training images per class", ylabel=f"test {metric.replace('_', ' ')}", title=f"backtest of the {law_name(model)}")
     ax.legend(fontsize=7, loc="lower right"); fig.tight_layout()
     return fig
 

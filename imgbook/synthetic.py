@@ -28,6 +28,7 @@ class SyntheticConfig:
     "Every nuisance and defect knob of the synthetic inspection line; a (low, high) pair is drawn uniformly per image."
     classes: list = field(default_factory=lambda: list(SYNTHETIC_CLASSES)) # 'ok' plus defect names; add NOVEL_CLASSES to generate them
     class_cue: str|None = None             # None | 'orientation' (scratch vs crack differ only in direction) | 'colour' (stain vs inclusion only in hue)
+    defect_tint: bool = True               # stains brownish, inclusions bluish; False: every defect changes brightness only, so colour separates no classes
     textures: tuple = TEXTURES             # background texture families drawn from
     texture_strength: tuple = (0.03, 0.08) # texture amplitude (intensity, 1 = full scale)
     base_level: tuple = (0.35, 0.6)        # surface brightness before lighting
@@ -96,12 +97,12 @@ def _draw_defect(name, X, Y, rng, cfg, px):
         d, th = _ellipse(X, Y, cx, cy, ang, 0.2*sz, 0.2*sz*_u(rng, (0.6, 1), n))
         ph = _u(rng, (0, 6.3), n)
         prof = np.exp(-(d*(1 + 0.1*np.sin(2*th + _b(ph)) + 0.06*np.sin(5*th + 2*_b(ph))))**2*1.5)
-        tint[:] = [0.6, 0, -1.0]
+        if cfg.defect_tint: tint[:] = [0.6, 0, -1.0]
     elif name in ('inclusion', 'blob'):
         a = np.maximum(0.05*sz, 1.2*px)
         d, _ = _ellipse(X, Y, cx, cy, ang, a, np.maximum(a*_u(rng, (0.35, 0.7), n), 0.8*px))
         prof = _sigmoid((d - 1)/0.12); con = 1.5*con
-        if name == 'inclusion': tint[:] = [-0.6, -0.2, 0.8]
+        if name == 'inclusion' and cfg.defect_tint: tint[:] = [-0.6, -0.2, 0.8]
     elif name == 'dent':  # a shallow bump lit from one side: a bright and a dark flank
         r = 0.15*sz; dx, dy = X - _b(cx), Y - _b(cy); g = np.exp(-(dx*dx + dy*dy)/_b(r*r))
         la = _u(rng, (0, 2*np.pi), n)

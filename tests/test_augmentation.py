@@ -66,6 +66,6 @@ def test_unknown_policy_stops_the_study_before_training(tmp_path):
     r = cli("report", "augmentation", "--preset", "smoke", "--out", tmp_path, "-p", "policies", "[none, rotate45]")
     assert_clean_error(r.returncode, r.stderr, "policy 'rotate45': unknown; valid policies: none, hflip")
     assert not (tmp_path/"experiments.csv").exists() and not (tmp_path/"trials").exists()
-    r = cli("report", "augmentation", "--preset", "smoke", "--out", tmp_path/"b", "-p", "grid_models", "[resnet18, resnet19]")
+    r = cli("report", "augmentation", "--preset", "smoke", "--out", tmp_path/"b", "-p", "models", "[resnet18, resnet19]")
     assert_clean_error(r.returncode, r.stderr, "model 'resnet19': unknown; valid models:")
     assert not (tmp_path/"b"/"experiments.csv").exists()

@@ -130,7 +130,7 @@ def test_baseline_in_checkout():
     ("baseline", ["-p", "epochs", "1", "-p", "model", "mobilenetv3_small", "-p", "init", "scratch"]),
     ("architectures", ["-p", "models", "[efficientnet_lite0, vit_tiny]", "-p", "seeds", "1", "-p", "img_sizes", "[32]",
                        "-p", "data_fractions", "[1.0]", "-p", "bench_time_s", "0.05", "-p", "saliency_images", "4"]),
-    ("augmentation", ["-p", "policies", "[none, rotate90]", "-p", "grid_models", "[efficientnet_lite0, mobilenetv3_small]", "-p", "shifts", "[blur]",
+    ("augmentation", ["-p", "policies", "[none, rotate90]", "-p", "models", "[efficientnet_lite0, mobilenetv3_small]", "-p", "shifts", "[blur]",
                       "-p", "speed_images", "16", "-p", "speed_time_s", "0.02"]),
     ("data-requirements", ["-p", "n_synthetic", "180", "-p", "fractions", "[0.25, 0.5, 1.0]", "-p", "linear_probe", "false", "-p", "bootstrap", "20"]),
     ("deployment", ["-p", "epochs", "1", "-p", "use_openvino", "false", "-p", "prune_ratios", "[0.3]", "-p", "sparsities", "[0.5]",
