@@ -21,9 +21,9 @@ from .core import ImgbookError
 from .images import MEAN, STD
 
 # %% auto #0
-__all__ = ['MODELS', 'WEIGHT_EXTS', 'WEIGHTS_HINT', 'INIT_CHOICES', 'WEIGHT_PACKAGES', 'vit_patch_size', 'ModelSpec',
+__all__ = ['MODELS', 'WEIGHT_EXTS', 'WEIGHTS_HINT', 'WEIGHT_PACKAGES', 'INIT_CHOICES', 'vit_patch_size', 'ModelSpec',
            'list_models', 'get_spec', 'model_family', 'Weights', 'offline', 'resolve_weights', 'load_weights_file',
-           'resolve_start', 'effnet_pytorch_to_timm', 'WeightPackage', 'fold_input_norm', 'create_model', 'model_stats']
+           'effnet_pytorch_to_timm', 'WeightPackage', 'fold_input_norm', 'create_model', 'resolve_start', 'model_stats']
 
 # %% ../nbs/05_models.ipynb #3207f1ff
 def vit_patch_size(img_size:int, # input side in pixels
@@ -150,21 +150,6 @@ def load_weights_file(path:str|Path, # .pth/.pt/.bin/.safetensors file
     try: return timm.models.load_state_dict(str(path), weights_only=True)
     except Exception as e: raise ImgbookError(f"weights={path}: cannot read weights ({type(e).__name__}: {str(e)[:200]})") from None
 
-# %% ../nbs/05_models.ipynb #94ddf57b
-INIT_CHOICES = ("auto", "pretrained", "scratch")
-
-def resolve_start(model:str, # zoo name
-                  init:str="auto", # 'auto' (ImageNet weights when they resolve, else scratch), 'pretrained' or 'scratch'
-                  weights:str|Path|None=None, # explicit weights file or folder (see `resolve_weights`)
-                 ) -> tuple:
-    "`(Weights, None)` to start from ImageNet, or `(None, why)` to start from scratch."
-    if init not in INIT_CHOICES: raise ImgbookError(f"init={init!r}: must be one of {', '.join(INIT_CHOICES)}")
-    if init == "scratch": return None, "init=scratch"
-    try: return resolve_weights(model, weights), None
-    except ImgbookError as e:
-        if init == "pretrained": raise
-        return None, str(e)
-
 # %% ../nbs/05_models.ipynb #bcff7f07
 _EFFNET_ROLES = {  # EfficientNet-PyTorch layer -> timm layer, for blocks with and without an expansion conv
     True: dict(_expand_conv="conv_pw", _bn0="bn1", _depthwise_conv="conv_dw", _bn1="bn2", _project_conv="conv_pwl", _bn2="bn3"),
@@ -269,6 +254,21 @@ def create_model(name:str, # zoo name, see `list_models()`
         fold_input_norm(model, model.pretrained_cfg["mean"], model.pretrained_cfg["std"])
     model.weights_source = str(found)
     return model
+
+# %% ../nbs/05_models.ipynb #94ddf57b
+INIT_CHOICES = ("auto", "pretrained", "scratch")
+
+def resolve_start(model:str, # zoo name
+                  init:str="auto", # 'auto' (ImageNet weights when they resolve, else scratch), 'pretrained' or 'scratch'
+                  weights:str|Path|None=None, # explicit weights file or folder (see `resolve_weights`)
+                 ) -> tuple:
+    "`(Weights, None)` to start from ImageNet, or `(None, why)` to start from scratch."
+    if init not in INIT_CHOICES: raise ImgbookError(f"init={init!r}: must be one of {', '.join(INIT_CHOICES)}")
+    if init == "scratch": return None, "init=scratch"
+    try: return resolve_weights(model, weights), None
+    except ImgbookError as e:
+        if init == "pretrained": raise
+        return None, str(e)
 
 # %% ../nbs/05_models.ipynb #8442c256
 def model_stats(model:nn.Module, # any torch model taking (N, in_chans, img_size, img_size)
