@@ -77,9 +77,9 @@ def quantize_dynamic_int8(onnx_path:str|Path, # fp32 model
     return out_path
 
 # %% ../nbs/11_compress.ipynb #879fb5b3
-def _finetune(model:nn.Module, name:str, data:ImageData, epochs:int, progress:bool) -> nn.Module:
+def _finetune(model:nn.Module, name:str, data:ImageData, epochs:int, progress:bool, freeze_bn:bool) -> nn.Module:
     if epochs < 1: return model
-    cfg = TrainConfig(model=name, epochs=epochs, lr=5e-4, warmup_epochs=0, augment="basic")
+    cfg = TrainConfig(model=name, epochs=epochs, lr=5e-4, warmup_epochs=0, augment="basic", freeze_bn=freeze_bn)
     return fit(model, data, cfg, progress=progress).model.cpu().eval().to(memory_format=torch.contiguous_format)
 
 def prune_structured(model:nn.Module, # trained model (not modified)
@@ -88,6 +88,7 @@ def prune_structured(model:nn.Module, # trained model (not modified)
                      model_name:str="resnet18", # zoo name (training defaults for fine-tuning)
                      finetune_epochs:int=1, # epochs of fine-tuning after pruning
                      progress:bool=False, # show fine-tuning progress bars
+                     freeze_bn:bool=False, # fine-tune with BatchNorm statistics fixed, as a model trained with `freeze_bn` (ImageNet fine-tunes) needs
                     ) -> nn.Module:
     "A copy of `model` with `ratio` of its channels removed (torch-pruning), optionally fine-tuned."
     tp = require("torch_pruning")
@@ -99,7 +100,7 @@ def prune_structured(model:nn.Module, # trained model (not modified)
     pruner = tp.pruner.BasePruner(m, ex, importance=tp.importance.GroupMagnitudeImportance(p=2), pruning_ratio=ratio,
                                   ignored_layers=[m.get_classifier()] if hasattr(m, "get_classifier") else [], round_to=8)
     pruner.step()
-    return _finetune(m, model_name, data, finetune_epochs, progress) if data is not None else m
+    return _finetune(m, model_name, data, finetune_epochs, progress, freeze_bn) if data is not None else m
 
 def prune_unstructured(model:nn.Module, # trained model (not modified)
                        sparsity:float, # fraction of conv/linear weights set to zero (global magnitude)
@@ -107,6 +108,7 @@ def prune_unstructured(model:nn.Module, # trained model (not modified)
                        model_name:str="resnet18", # zoo name (training defaults for fine-tuning)
                        finetune_epochs:int=0, # epochs of fine-tuning with the mask fixed
                        progress:bool=False, # show fine-tuning progress bars
+                       freeze_bn:bool=False, # fine-tune with BatchNorm statistics fixed (see `prune_structured`)
                       ) -> nn.Module:
     "A copy of `model` with `sparsity` of its weights zeroed by global magnitude, the mask made permanent."
     from torch.nn.utils import prune
@@ -114,7 +116,7 @@ def prune_unstructured(model:nn.Module, # trained model (not modified)
     m = copy.deepcopy(model).cpu().float().eval()
     params = [(mod, "weight") for mod in m.modules() if isinstance(mod, (nn.Conv2d, nn.Linear))]
     prune.global_unstructured(params, pruning_method=prune.L1Unstructured, amount=sparsity)
-    if data is not None: m = _finetune(m, model_name, data, finetune_epochs, progress)
+    if data is not None: m = _finetune(m, model_name, data, finetune_epochs, progress, freeze_bn)
     for mod, n in params: prune.remove(mod, n)
     return m
 

@@ -37,13 +37,15 @@ class Study:
     notebook: str  # file name under `nbs/` (or an absolute path)
     question: str  # the question the study answers, in one sentence
     presets: dict = field(default_factory=dict)  # preset name -> parameter overrides
+    synthetic_only: tuple = ()  # preset parameters that size the run on the synthetic default only; your own data keeps the notebook's default
 
 STUDIES = {
     "baseline": Study("20_baseline.ipynb",
                       "How well does a standard CNN do on this data, where does it fail, and how fast is it?",
                       dict(smoke=dict(n_synthetic=600, epochs=2, img_size=32),
                            standard=dict(n_synthetic=6000, epochs=6),
-                           full=dict(n_synthetic=20000, epochs=60, img_size=96))),
+                           full=dict(n_synthetic=20000, epochs=60, img_size=96)),
+                      synthetic_only=("epochs",)),
     "architectures": Study("21_architectures.ipynb",
                            "Which architecture (CNN, ViT or hybrid) should we ship for this data, hardware and latency budget?",
                            dict(smoke=dict(n_synthetic=300, epochs=1, seeds=2, img_size=32, img_sizes=[32, 48], data_fractions=[0.5, 1.0]),
@@ -67,18 +69,18 @@ STUDIES = {
     "data-requirements": Study("23_data_requirements.ipynb",
                                "How much labelled data do we need to reach the accuracy we need, per class?",
                                dict(smoke=dict(n_synthetic=300, epochs=1, seeds=2, img_size=32, fractions=[0.125, 0.25, 0.5, 1.0], bootstrap=100),
-                                    standard=dict(n_synthetic=1500, epochs=6, seeds=3, img_size=48, fractions=[0.0625, 0.125, 0.25, 0.5, 1.0],
+                                    standard=dict(n_synthetic=1200, epochs=5, seeds=2, img_size=48, fractions=[0.0625, 0.125, 0.25, 0.5, 1.0],
                                                   bootstrap=200),
                                     full=dict(n_synthetic=6000, epochs=15, seeds=5, img_size=64,
                                               fractions=[0.03125, 0.0625, 0.125, 0.25, 0.5, 1.0], bootstrap=500))),
     "deployment": Study("24_deployment.ipynb",
                         "How do we make this model fast and small enough for the target hardware without losing accuracy, and how do we prove it is ready?",
                         dict(smoke=dict(n_synthetic=600, epochs=2, img_size=32),
-                             standard=dict(n_synthetic=3000, epochs=15, img_size=64, calib_sweep=[16, 64, 256],
-                                           calib_methods=["minmax", "entropy", "percentile"], prune_finetune_epochs=3,
-                                           use_compile=False, bench_224=True, min_time_s=0.5),
-                             full=dict(n_synthetic=8000, epochs=30, img_size=96, calib_sweep=[16, 64, 256, 1024],
-                                       calib_methods=["minmax", "entropy", "percentile"], prune_finetune_epochs=5,
+                             standard=dict(n_synthetic=2000, epochs=5, img_size=64, calib_sweep=[16, 64, 256],
+                                           calib_methods=["minmax", "percentile"], prune_ratios=[0.3], sparsities=[0.5], prune_finetune_epochs=1,
+                                           student_epochs=0, use_compile=False, bench_224=True, min_time_s=0.3),
+                             full=dict(n_synthetic=8000, epochs=15, img_size=96, calib_sweep=[16, 64, 256, 1024],
+                                       calib_methods=["minmax", "entropy", "percentile"], prune_finetune_epochs=5, student_epochs=30,
                                        use_compile=True, bench_224=True, min_time_s=2.0))),
     "drift": Study("25_drift.ipynb",
                    "Will we notice when production images drift away from the training data, how fast, and how wrong are we by then?",
@@ -399,7 +401,10 @@ def _prepare(study:str, data:str, out:Path, preset:str, params:dict|None) -> tup
     if preset not in PRESETS: raise ImgbookError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
     if clash := {"data", "out_dir"} & set(params or {}):
         raise ImgbookError(f"parameter {min(clash)!r} is set with --data/--out (data=, out=), not -p")
-    values = validate_params(study, {**s.presets.get(preset, {}), **(params or {})})
+    preset_values = s.presets.get(preset, {})
+    if not resolve_spec(data).startswith("synthetic"):
+        preset_values = {k: v for k, v in preset_values.items() if k not in s.synthetic_only}
+    values = validate_params(study, {**preset_values, **(params or {})})
     return nb, {**values, **validate_params(study, dict(data=resolve_spec(data), out_dir=str(out)))}
 
 def render(study:str, # a key of `STUDIES`
