@@ -97,8 +97,10 @@ def prune_structured(model:nn.Module, # trained model (not modified)
     p = next(iter(m.parameters()))
     img = data.img_size if data is not None else 64
     ex = torch.randn(1, p.shape[1] if p.ndim == 4 else 3, img, img)
+    # rounding to multiples of 8 would cut a 16-channel bottleneck to 8 whatever the ratio: layers under 32 outputs stay whole
+    narrow = [mod for mod in m.modules() if isinstance(mod, (nn.Conv2d, nn.Linear)) and (mod.weight.shape[0] < 32)]
     pruner = tp.pruner.BasePruner(m, ex, importance=tp.importance.GroupMagnitudeImportance(p=2), pruning_ratio=ratio,
-                                  ignored_layers=[m.get_classifier()] if hasattr(m, "get_classifier") else [], round_to=8)
+                                  ignored_layers=([m.get_classifier()] if hasattr(m, "get_classifier") else []) + narrow, round_to=8)
     pruner.step()
     return _finetune(m, model_name, data, finetune_epochs, progress, freeze_bn) if data is not None else m
 
