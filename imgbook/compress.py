@@ -21,7 +21,7 @@ from .data import ImageData, to_tensor
 from .train import FitResult, TrainConfig, class_weights, fit
 
 # %% auto #0
-__all__ = ['CALIB_METHODS', 'calibrate_int8', 'quantize_dynamic_int8', 'prune_structured', 'prune_unstructured',
+__all__ = ['CALIB_METHODS', 'calibrate_int8', 'end_layers', 'quantize_dynamic_int8', 'prune_structured', 'prune_unstructured',
            'weight_sparsity', 'prune_int8_onnx', 'kd_loss', 'distillation_loss', 'distill']
 
 # %% ../nbs/11_compress.ipynb #fa859696
@@ -42,6 +42,7 @@ def calibrate_int8(onnx_path:str|Path, # fp32 model from `export_onnx`
                    method:str="minmax", # minmax | entropy | percentile
                    n:int=64, # how many of `calib_images` to use
                    symmetric:bool=False, # s8 symmetric activations (for TensorRT); False = u8 (fast on x86 CPUs)
+                   fp32_ends:bool=True, # keep the first and the last layer (stem and classifier) in fp32
                   ) -> Path:
     "Static INT8 (QDQ, per-channel weights) calibrated on `n` images; returns the written path."
     require("onnx"); ort = require("onnxruntime")
@@ -60,8 +61,14 @@ def calibrate_int8(onnx_path:str|Path, # fp32 model from `export_onnx`
                           per_channel=True, activation_type=act, weight_type=QuantType.QInt8,
                           calibrate_method=getattr(CalibrationMethod, {"minmax": "MinMax"}.get(method, method.title())),
                           extra_options=dict(ActivationSymmetric=symmetric, WeightSymmetric=True),
-                          calibration_providers=["CPUExecutionProvider"])
+                          nodes_to_exclude=end_layers(pre) if fp32_ends else [], calibration_providers=["CPUExecutionProvider"])
     return out_path
+
+def end_layers(onnx_path:str|Path) -> list[str]:
+    "Names of the first and the last Conv/Gemm/MatMul node of an ONNX graph (its stem and its classifier)."
+    onnx = require("onnx")
+    names = [n.name for n in onnx.load(str(onnx_path)).graph.node if n.op_type in ("Conv", "Gemm", "MatMul")]
+    return list(dict.fromkeys(names[:1] + names[-1:]))
 
 def quantize_dynamic_int8(onnx_path:str|Path, # fp32 model
                           out_path:str|Path, # INT8 .onnx to write (a free variant of the name is used if it exists)
@@ -89,6 +96,7 @@ def prune_structured(model:nn.Module, # trained model (not modified)
                      finetune_epochs:int=1, # epochs of fine-tuning after pruning
                      progress:bool=False, # show fine-tuning progress bars
                      freeze_bn:bool=False, # fine-tune with BatchNorm statistics fixed, as a model trained with `freeze_bn` (ImageNet fine-tunes) needs
+                     round_to:int=8, # kept channel counts are multiples of this (SIMD-friendly); layers under 4x it stay whole
                     ) -> nn.Module:
     "A copy of `model` with `ratio` of its channels removed (torch-pruning), optionally fine-tuned."
     tp = require("torch_pruning")
@@ -97,10 +105,10 @@ def prune_structured(model:nn.Module, # trained model (not modified)
     p = next(iter(m.parameters()))
     img = data.img_size if data is not None else 64
     ex = torch.randn(1, p.shape[1] if p.ndim == 4 else 3, img, img)
-    # rounding to multiples of 8 would cut a 16-channel bottleneck to 8 whatever the ratio: layers under 32 outputs stay whole
-    narrow = [mod for mod in m.modules() if isinstance(mod, (nn.Conv2d, nn.Linear)) and (mod.weight.shape[0] < 32)]
+    # rounding would cut a 2*round_to-channel bottleneck in half whatever the ratio: layers under 4*round_to outputs stay whole
+    narrow = [mod for mod in m.modules() if isinstance(mod, (nn.Conv2d, nn.Linear)) and mod.weight.shape[0] < 4 * round_to]
     pruner = tp.pruner.BasePruner(m, ex, importance=tp.importance.GroupMagnitudeImportance(p=2), pruning_ratio=ratio,
-                                  ignored_layers=([m.get_classifier()] if hasattr(m, "get_classifier") else []) + narrow, round_to=8)
+                                  ignored_layers=([m.get_classifier()] if hasattr(m, "get_classifier") else []) + narrow, round_to=round_to)
     pruner.step()
     return _finetune(m, model_name, data, finetune_epochs, progress, freeze_bn) if data is not None else m
 

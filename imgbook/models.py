@@ -23,7 +23,8 @@ from .images import MEAN, STD
 # %% auto #0
 __all__ = ['MODELS', 'WEIGHT_EXTS', 'WEIGHTS_HINT', 'WEIGHT_PACKAGES', 'INIT_CHOICES', 'vit_patch_size', 'ModelSpec',
            'list_models', 'get_spec', 'model_family', 'Weights', 'offline', 'resolve_weights', 'load_weights_file',
-           'effnet_pytorch_to_timm', 'WeightPackage', 'fold_input_norm', 'create_model', 'resolve_start', 'model_stats']
+           'effnet_pytorch_to_timm', 'WeightPackage', 'fold_input_norm', 'create_model', 'resolve_start',
+           'scratch_notice', 'model_stats']
 
 # %% ../nbs/05_models.ipynb #3207f1ff
 def vit_patch_size(img_size:int, # input side in pixels
@@ -269,6 +270,13 @@ def resolve_start(model:str, # zoo name
     except ImgbookError as e:
         if init == "pretrained": raise
         return None, str(e)
+
+def scratch_notice(model:str, # zoo name
+                   init:str, # what was asked for
+                   why:str|None, # `resolve_start`'s reason (None: weights resolved)
+                  ) -> str:
+    "Markdown for a report when `init='auto'` fell back to scratch for `model`; '' otherwise."
+    return f"**No ImageNet weights for {model}; trained from scratch.** {why}" if init == "auto" and why else ""
 
 # %% ../nbs/05_models.ipynb #8442c256
 def model_stats(model:nn.Module, # any torch model taking (N, in_chans, img_size, img_size)

@@ -20,7 +20,7 @@ from traitlets.config import Config
 
 import imgbook
 from .core import ImgbookError, env_info, in_test, save_json, unique_path
-from .data import resolve_spec
+from .data import parse_spec, resolve_spec
 
 # %% auto #0
 __all__ = ['PRESETS', 'STUDIES', 'DATA_KEYS', 'STUDY_HEADING', 'Study', 'get_study', 'notebook_dirs', 'study_notebook',
@@ -37,7 +37,7 @@ class Study:
     notebook: str  # file name under `nbs/` (or an absolute path)
     question: str  # the question the study answers, in one sentence
     presets: dict = field(default_factory=dict)  # preset name -> parameter overrides
-    synthetic_only: tuple = ()  # preset parameters that size the run on the synthetic default only; your own data keeps the notebook's default
+    synthetic_only: tuple = ()  # preset parameters that size the run on the synthetic default only; on your data `standard`/`full` set them to 0 (automatic)
 
 STUDIES = {
     "baseline": Study("20_baseline.ipynb",
@@ -45,7 +45,7 @@ STUDIES = {
                       dict(smoke=dict(n_synthetic=600, epochs=2, img_size=32),
                            standard=dict(n_synthetic=6000, epochs=6),
                            full=dict(n_synthetic=20000, epochs=60, img_size=96)),
-                      synthetic_only=("epochs",)),
+                      synthetic_only=("epochs",)),  # own data: 12 epochs from ImageNet weights
     "architectures": Study("21_architectures.ipynb",
                            "Which architecture (CNN, ViT or hybrid) should we ship for this data, hardware and latency budget?",
                            dict(smoke=dict(n_synthetic=300, epochs=1, seeds=2, img_size=32, img_sizes=[32, 48], data_fractions=[0.5, 1.0]),
@@ -81,7 +81,8 @@ STUDIES = {
                                            student_epochs=0, use_compile=False, bench_224=True, min_time_s=0.3),
                              full=dict(n_synthetic=8000, epochs=15, img_size=96, calib_sweep=[16, 64, 256, 1024],
                                        calib_methods=["minmax", "entropy", "percentile"], prune_finetune_epochs=5, student_epochs=30,
-                                       use_compile=True, bench_224=True, min_time_s=2.0))),
+                                       use_compile=True, bench_224=True, min_time_s=2.0)),
+                        synthetic_only=("epochs", "img_size")),  # own data: 224 px, 12 epochs from ImageNet weights
     "drift": Study("25_drift.ipynb",
                    "Will we notice when production images drift away from the training data, how fast, and how wrong are we by then?",
                    dict(smoke=dict(n_synthetic=900, epochs=3, img_size=32, window_sizes=[10, 50, 200], severities=[1, 3, 5], pool_size=300, repeats=10, null_repeats=60, stream_windows=12, stream_window_size=60),
@@ -401,11 +402,11 @@ def _prepare(study:str, data:str, out:Path, preset:str, params:dict|None) -> tup
     if preset not in PRESETS: raise ImgbookError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
     if clash := {"data", "out_dir"} & set(params or {}):
         raise ImgbookError(f"parameter {min(clash)!r} is set with --data/--out (data=, out=), not -p")
-    preset_values = s.presets.get(preset, {})
-    if not resolve_spec(data).startswith("synthetic"):
-        preset_values = {k: v for k, v in preset_values.items() if k not in s.synthetic_only}
+    preset_values, spec = s.presets.get(preset, {}), resolve_spec(data)
+    if preset != "smoke" and parse_spec(spec)[0] != "synthetic":  # smoke stays a quick pipeline check on any data
+        preset_values = {k: 0 if k in s.synthetic_only else v for k, v in preset_values.items()}
     values = validate_params(study, {**preset_values, **(params or {})})
-    return nb, {**values, **validate_params(study, dict(data=resolve_spec(data), out_dir=str(out)))}
+    return nb, {**values, **validate_params(study, dict(data=spec, out_dir=str(out)))}
 
 def render(study:str, # a key of `STUDIES`
            data:str="synthetic", # data spec: synthetic | folder:PATH | csv:PATH

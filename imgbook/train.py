@@ -22,13 +22,13 @@ from torch import nn
 import imgbook
 from . import core
 from .core import ImgbookError, default_device, set_seed, set_threads, to_jsonable, unique_path
-from .data import MEAN, STD, ImageData, make_loader
+from .data import MEAN, STD, ImageData, make_loader, parse_spec
 from .metrics import evaluate, predict
 from .models import create_model, get_spec
 
 # %% auto #0
 __all__ = ['BALANCE', 'SELECT', 'INIT', 'TRAIN', 'RECIPES', 'RECIPE_OVERRIDES', 'PROBE_C', 'CHECKPOINT_FORMAT', 'TrainConfig',
-           'recipe', 'bf16_native', 'fast_defaults', 'class_weights', 'param_groups', 'make_optimizer',
+           'recipe', 'auto_schedule', 'bf16_native', 'fast_defaults', 'class_weights', 'param_groups', 'make_optimizer',
            'make_scheduler', 'stage_modules', 'freeze_stages', 'keep_bn_statistics', 'FitResult', 'weighted_ce', 'fit',
            'pooled_features', 'linear_probe', 'save_checkpoint', 'load_checkpoint']
 
@@ -94,6 +94,15 @@ def recipe(model:str, # zoo name
           ) -> dict:
     "The `TrainConfig` fields of the published practice for `model`'s family and starting point."
     return dict(RECIPES[(get_spec(model).family, init)], **RECIPE_OVERRIDES.get((model.split("_")[0], init), {}), init=init)
+
+def auto_schedule(init:str, # 'scratch' or 'pretrained' (the start actually used)
+                  data:str, # data spec: your own data or the synthetic default
+                  img_size:int=0, # image side; 0: automatic
+                  epochs:int=0, # training epochs; 0: automatic
+                 ) -> tuple[int, int]:
+    "`(img_size, epochs)` with each 0 replaced: 224 px for your own data from ImageNet weights, else 64; 12 epochs to fine-tune, 30 from scratch."
+    own = parse_spec(data)[0] != "synthetic"
+    return img_size or (224 if init == "pretrained" and own else 64), epochs or (12 if init == "pretrained" else 30)
 
 # %% ../nbs/07_train.ipynb #91e4f411
 def bf16_native(device:torch.device|str="cpu", # the training device
