@@ -239,6 +239,7 @@ class ImageData:
     masks_test: np.ndarray|None = None  # bool (N,H,W) defect masks of the test images (synthetic data only)
     paths_test: list|None = None        # file of each test image (real data only)
     groups_train: np.ndarray|None = None  # group of each training image (real data: its `group` column or file; synthetic: None, every image its own)
+    groups_test: np.ndarray|None = None  # group of each test image (as `groups_train`), for intervals that redraw whole objects
     spec: str = 'synthetic'
     img_size: int = 64
     skipped_files: list = field(default_factory=list)  # [{'path', 'reason'}] unreadable files left out
@@ -305,6 +306,7 @@ def load_data(spec:str='synthetic', # 'synthetic[:PRESET]', 'folder:PATH' or 'cs
     t = t.reset_index(drop=True)
     synthetic = root is None
     sp = _splits(t, val_frac, test_frac, seed, None if synthetic else split_dir)
+    groups = None if synthetic else _merge_duplicate_groups(t).to_numpy()
     y = t.label.map({c: i for i, c in enumerate(classes)}).to_numpy(np.int64)
     rows = t.row.to_numpy(np.int64)
     part = {s: np.flatnonzero(sp == s) for s in SPLITS}
@@ -314,7 +316,8 @@ def load_data(spec:str='synthetic', # 'synthetic[:PRESET]', 'folder:PATH' or 'cs
     return ImageData(classes, take('train'), y[part['train']], take('val'), y[part['val']], take('test'), y[part['test']],
                      masks_test=masks[rows[part['test']]] if masks is not None else None,
                      paths_test=None if synthetic else list(t.path[part['test']]),
-                     groups_train=None if synthetic else _merge_duplicate_groups(t).to_numpy()[part['train']], spec=spec, img_size=img_size,
+                     groups_train=None if synthetic else groups[part['train']], groups_test=None if synthetic else groups[part['test']],
+                     spec=spec, img_size=img_size,
                      skipped_files=chk.unreadable, data_hash=stable_hash(key, n=16))
 
 # %% ../nbs/03_data.ipynb #2c682ab2

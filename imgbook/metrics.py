@@ -13,10 +13,12 @@ import torch
 from sklearn import metrics as skm
 from torch import nn
 
+from .core import ImgbookError
 from .data import to_tensor
 
 # %% auto #0
-__all__ = ['expected_calibration_error', 'predict', 'evaluate', 'plot_confusion', 'plot_reliability', 'plot_mistakes']
+__all__ = ['INTERVAL_METRICS', 'expected_calibration_error', 'predict', 'evaluate', 'group_interval', 'plot_confusion',
+           'plot_reliability', 'plot_mistakes']
 
 # %% ../nbs/06_metrics.ipynb #b335b3ba
 def expected_calibration_error(probs:np.ndarray, # (N, C) predicted probabilities
@@ -64,6 +66,31 @@ def evaluate(model_or_probs:nn.Module|np.ndarray, # a model, or (N, C) probabili
                 ece=expected_calibration_error(probs, y), n=len(y),
                 per_class={c: dict(precision=float(p[i]), recall=float(r[i]), f1=float(f1[i]), n=int(n[i])) for i, c in enumerate(classes)},
                 confusion_matrix=skm.confusion_matrix(y, pred, labels=labels).tolist())
+
+# %% ../nbs/06_metrics.ipynb #980fe083
+INTERVAL_METRICS = {"accuracy": skm.accuracy_score, "balanced_accuracy": skm.balanced_accuracy_score,
+                    "macro_f1": lambda y, p: skm.f1_score(y, p, labels=np.unique(y), average="macro", zero_division=0)}
+
+def group_interval(probs:np.ndarray, # (N, C) predicted probabilities
+                   y:np.ndarray, # (N,) true labels
+                   groups:np.ndarray|None=None, # (N,) group of each image (None: every image its own)
+                   metric:str="macro_f1", # accuracy | balanced_accuracy | macro_f1 (over the classes present)
+                   n_boot:int=1000, # resampled test sets
+                   level:float=0.95, # interval coverage
+                   seed:int=0, # resampling seed
+                  ) -> tuple[float, float]:
+    "Percentile interval of `metric` over test sets redrawn by whole groups, stratified by each group's class."
+    if metric not in INTERVAL_METRICS: raise ImgbookError(f"metric={metric!r}: valid: {', '.join(INTERVAL_METRICS)}")
+    y, pred = np.asarray(y), np.asarray(probs).argmax(1)
+    g = np.unique(np.arange(len(y)) if groups is None else np.asarray(groups), return_inverse=True)[1]
+    members = [np.flatnonzero(g == k) for k in range(g.max() + 1)]
+    strata = [[k for k in range(len(members)) if y[members[k][0]] == c] for c in np.unique(y)]
+    rng, fn, scores = np.random.default_rng(seed), INTERVAL_METRICS[metric], []
+    for _ in range(n_boot):
+        idx = np.concatenate([members[k] for s in strata for k in rng.choice(s, len(s))])
+        scores.append(fn(y[idx], pred[idx]))
+    lo, hi = np.quantile(scores, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
 
 # %% ../nbs/06_metrics.ipynb #1169e6c0
 def plot_confusion(cm:list|np.ndarray, # (C, C) counts, rows = true class

@@ -92,7 +92,8 @@ STUDIES = {
                         full=dict(n_synthetic=10000, epochs=20, img_size=64, severities=[1, 2, 3, 4, 5], window_sizes=[10, 20, 50, 100, 200, 500, 1000],
                                   shifts=["blur", "resolution", "lens_distortion", "shift_scale", "white_balance", "noise", "jpeg", "gain", "gamma", "vignette",
                                           "gradient", "colour_temp", "texture", "novel_class", "class_prior"],
-                                  pool_size=2000, repeats=100, null_repeats=500, n_permutations=500, stream_windows=26, stream_window_size=200))),
+                                  pool_size=2000, repeats=100, null_repeats=500, n_permutations=500, stream_windows=26, stream_window_size=200)),
+                   synthetic_only=("epochs", "img_size")),  # own data: 224 px, 12 epochs from ImageNet weights
 }
 
 # %% ../nbs/90_report.ipynb #f0743046
