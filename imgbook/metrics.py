@@ -68,8 +68,16 @@ def evaluate(model_or_probs:nn.Module|np.ndarray, # a model, or (N, C) probabili
                 confusion_matrix=skm.confusion_matrix(y, pred, labels=labels).tolist())
 
 # %% ../nbs/06_metrics.ipynb #980fe083
-INTERVAL_METRICS = {"accuracy": skm.accuracy_score, "balanced_accuracy": skm.balanced_accuracy_score,
-                    "macro_f1": lambda y, p: skm.f1_score(y, p, labels=np.unique(y), average="macro", zero_division=0)}
+INTERVAL_METRICS = ("accuracy", "balanced_accuracy", "macro_f1")
+
+def _score(cm:np.ndarray, metric:str) -> float:
+    "`metric` from a confusion matrix (rows = true class), over the classes present, as sklearn computes it."
+    tp, true, pred = np.diag(cm), cm.sum(1), cm.sum(0)
+    if metric == "accuracy": return float(tp.sum() / cm.sum())
+    present = true > 0; recall = tp[present] / true[present]
+    if metric == "balanced_accuracy": return float(recall.mean())
+    precision = np.divide(tp[present], pred[present], out=np.zeros_like(recall), where=pred[present] > 0)
+    return float(np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(recall), where=precision + recall > 0).mean())
 
 def group_interval(probs:np.ndarray, # (N, C) predicted probabilities
                    y:np.ndarray, # (N,) true labels
@@ -81,14 +89,14 @@ def group_interval(probs:np.ndarray, # (N, C) predicted probabilities
                   ) -> tuple[float, float]:
     "Percentile interval of `metric` over test sets redrawn by whole groups, stratified by each group's class."
     if metric not in INTERVAL_METRICS: raise ImgbookError(f"metric={metric!r}: valid: {', '.join(INTERVAL_METRICS)}")
-    y, pred = np.asarray(y), np.asarray(probs).argmax(1)
+    probs, y = np.asarray(probs), np.asarray(y); pred = probs.argmax(1)
     g = np.unique(np.arange(len(y)) if groups is None else np.asarray(groups), return_inverse=True)[1]
     members = [np.flatnonzero(g == k) for k in range(g.max() + 1)]
     strata = [[k for k in range(len(members)) if y[members[k][0]] == c] for c in np.unique(y)]
-    rng, fn, scores = np.random.default_rng(seed), INTERVAL_METRICS[metric], []
-    for _ in range(n_boot):
-        idx = np.concatenate([members[k] for s in strata for k in rng.choice(s, len(s))])
-        scores.append(fn(y[idx], pred[idx]))
+    rng, k, scores = np.random.default_rng(seed), probs.shape[1], []
+    for _ in range(n_boot):  # a confusion matrix per resample: fast enough for thousands of redraws
+        idx = np.concatenate([members[g] for s in strata for g in rng.choice(s, len(s))])
+        scores.append(_score(np.bincount(y[idx] * k + pred[idx], minlength=k * k).reshape(k, k), metric))
     lo, hi = np.quantile(scores, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)
 
