@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.model_selection import StratifiedGroupKFold
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
 from .core import ImgbookError, cache_dir, progress, stable_hash
@@ -22,7 +23,7 @@ from .synthetic import SyntheticConfig, make_synthetic, synthetic_config
 
 # %% auto #0
 __all__ = ['SPLITS', 'parse_spec', 'resolve_spec', 'list_files', 'decode_files', 'split_groups', 'DataCheck', 'check_data',
-           'ImageData', 'load_data', 'to_tensor', 'make_loader', 'subset']
+           'ImageData', 'load_data', 'to_tensor', 'make_loader', 'subset', 'group_folds']
 
 # %% ../nbs/03_data.ipynb #1ffc9b6a
 def parse_spec(spec:str, # 'synthetic', 'synthetic:PRESET', 'folder:PATH', 'csv:PATH' (or a bare folder / .csv path)
@@ -239,6 +240,7 @@ class ImageData:
     masks_test: np.ndarray|None = None  # bool (N,H,W) defect masks of the test images (synthetic data only)
     paths_test: list|None = None        # file of each test image (real data only)
     groups_train: np.ndarray|None = None  # group of each training image (real data: its `group` column or file; synthetic: None, every image its own)
+    groups_val: np.ndarray|None = None  # group of each validation image (as `groups_train`)
     groups_test: np.ndarray|None = None  # group of each test image (as `groups_train`), for intervals that redraw whole objects
     spec: str = 'synthetic'
     img_size: int = 64
@@ -316,7 +318,8 @@ def load_data(spec:str='synthetic', # 'synthetic[:PRESET]', 'folder:PATH' or 'cs
     return ImageData(classes, take('train'), y[part['train']], take('val'), y[part['val']], take('test'), y[part['test']],
                      masks_test=masks[rows[part['test']]] if masks is not None else None,
                      paths_test=None if synthetic else list(t.path[part['test']]),
-                     groups_train=None if synthetic else groups[part['train']], groups_test=None if synthetic else groups[part['test']],
+                     groups_train=None if synthetic else groups[part['train']], groups_val=None if synthetic else groups[part['val']],
+                     groups_test=None if synthetic else groups[part['test']],
                      spec=spec, img_size=img_size,
                      skipped_files=chk.unreadable, data_hash=stable_hash(key, n=16))
 
@@ -388,3 +391,29 @@ def subset(data:ImageData, # the full splits
     return replace(data, x_train=data.x_train[keep], y_train=y[keep],
                    groups_train=None if data.groups_train is None else data.groups_train[keep],
                    data_hash=f"{data.data_hash}-n{n_train}s{seed}")
+
+# %% ../nbs/03_data.ipynb #abd4678c
+def group_folds(data:ImageData, # loaded splits; train, val and test are pooled
+                k:int=5, # folds (at least 3: one tests, one validates, the rest train)
+                seed:int=0, # which assignment of groups to folds
+               ):
+    "`k` `ImageData`s (made one at a time as they are iterated) for group k-fold cross-validation: fold i tests on the i-th fold, validates on the next, trains on the rest."
+    y = np.concatenate([data.y_train, data.y_val, data.y_test])
+    parts = [data.groups_train, data.groups_val, data.groups_test]
+    g = np.concatenate(parts) if all(p is not None for p in parts) else np.arange(len(y))
+    if k < 3: raise ImgbookError(f"folds={k}: cross-validation needs at least 3 folds (one tests, one validates, the rest train)")
+    groups_per_class = pd.Series(g).groupby(y).nunique()
+    if (few := groups_per_class[groups_per_class < k]).size:
+        c = few.idxmin()
+        raise ImgbookError(f"{data.spec}: folds={k}, but class {data.classes[c]!r} has only {few[c]} group(s); use at most {groups_per_class.min()} folds")
+    x = np.concatenate([data.x_train, data.x_val, data.x_test])
+    fold = np.empty(len(y), int)
+    for i, (_, te) in enumerate(StratifiedGroupKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y, g)): fold[te] = i
+    own = parts[0] is not None
+    def one(i):
+        te, va = fold == i, fold == (i + 1) % k
+        tr = ~(te | va)
+        return replace(data, x_train=x[tr], y_train=y[tr], x_val=x[va], y_val=y[va], x_test=x[te], y_test=y[te], masks_test=None, paths_test=None,
+                       groups_train=g[tr] if own else None, groups_val=g[va] if own else None, groups_test=g[te] if own else None,
+                       data_hash=f"{data.data_hash}-cv{k}s{seed}f{i}")
+    return (one(i) for i in range(k))  # bad arguments fail now; each fold's copy of the images is made only when it is reached

@@ -22,8 +22,8 @@ from . import core
 from .bench import benchmark
 from .backends import torch_backend
 from .core import ImgbookError, env_info, save_json, set_seed, stable_hash, to_jsonable
-from .data import ImageData, load_data, subset
-from .metrics import evaluate
+from .data import ImageData, group_folds, load_data, subset
+from .metrics import evaluate, predict
 from .models import create_model, model_family, model_stats
 from .train import FitResult, TrainConfig, fit, save_checkpoint
 
@@ -31,7 +31,7 @@ from .train import FitResult, TrainConfig, fit, save_checkpoint
 __all__ = ['TRACKERS', 'TRACKED_PARAMS', 'TRACKED_METRICS', 'EXECUTORS', 'TRIAL_KEYS', 'tracking', 'mlflow_at',
            'track_experiment', 'log_experiment', 'Trial', 'trial_grid', 'check_executor', 'timed_trial', 'ray_connect',
            'run_trials', 'experiment_row', 'checkpoint_meta', 'trial_config', 'train_trial', 'train_model',
-           'tracked_report', 'time_executors']
+           'cross_validate', 'tracked_report', 'time_executors']
 
 # %% ../nbs/08_experiments.ipynb #c94aa674
 TRACKERS = ("off", "mlflow")
@@ -249,6 +249,7 @@ def train_trial(trial:Trial|dict, # model, augment, n_train, seed, img_size, epo
                 checkpoint:bool=True, # with `out_dir`: also save the trained model (False for grids of runs nobody deploys)
                 latency:bool=False, # time batch-1 latency (torch eager) for the row
                 progress:bool=False, # show fit's progress bars
+                keep_probs:bool=False, # also return the test images' class probabilities as `test_probs` (an array, so not JSON-able)
                 **log, # extra experiments.csv columns (study, …)
                ) -> dict:
     "Fit one trial and return its test metrics, params, FLOPs, timings and history as a flat JSON-able dict."
@@ -260,7 +261,8 @@ def train_trial(trial:Trial|dict, # model, augment, n_train, seed, img_size, epo
     net = create_model(cfg.model, len(d.classes), img_size=d.img_size, in_chans=d.x_train.shape[-1], init=cfg.init, weights=cfg.weights,
                        **t.get("params", {}).get("model_kwargs", {}))
     res = fit(net, d, cfg, progress=progress)
-    m = evaluate(res.model, d.x_test, d.y_test, d.classes)
+    probs = predict(res.model, d.x_test)
+    m = evaluate(probs, None, d.y_test, d.classes)
     lat = (benchmark(torch_backend(res.model), (d.x_train.shape[-1], d.img_size, d.img_size), batch_sizes=(1,), min_time_s=0.3)["p50_ms_bs1"]
            if latency else None)
     row = experiment_row(res, d, m, latency_ms_bs1=lat, weights_source=getattr(net, "weights_source", None))
@@ -274,6 +276,7 @@ def train_trial(trial:Trial|dict, # model, augment, n_train, seed, img_size, epo
             tag = stable_hash(dict(trial=t, data=d.data_hash), 8)
             out["checkpoint"] = str(save_checkpoint(Path(out_dir)/"checkpoints"/f"{cfg.model}-{tag}.pt", res.model, checkpoint_meta(res, d, m)))
         log_experiment(out_dir, {**row, **log, "checkpoint": out.get("checkpoint")})
+    if keep_probs: out["test_probs"] = probs
     return out
 
 # %% ../nbs/08_experiments.ipynb #8d5312be
@@ -298,6 +301,24 @@ def train_model(data:str|ImageData="synthetic", # data spec ('synthetic', 'folde
     r = train_trial(trial, data, out_dir=out_dir, latency=latency, progress=progress)
     rows = pd.read_csv(Path(out_dir)/"experiments.csv")
     return dict(checkpoint=Path(r["checkpoint"]), metrics=r["metrics"], row=rows.iloc[-1].to_dict(), history=pd.DataFrame(r["history"]))
+
+# %% ../nbs/08_experiments.ipynb #071a6b38
+def cross_validate(trial:Trial|dict, # model, recipe and schedule, as for `train_trial` (each fold trains on all its training images)
+                   data:ImageData, # loaded data: its splits are pooled and cut into folds (`imgbook.data.group_folds`)
+                   k:int=5, # folds
+                   seed:int=0, # which assignment of groups to folds
+                   out_dir:str|Path|None=None, # each fold's row goes to out_dir/experiments.csv (no checkpoints)
+                   **log, # extra experiments.csv columns (study, …)
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray|None, pd.DataFrame]:
+    "`(probs, y, groups, folds)`: out-of-fold class probabilities, label and group of every image (fold by fold), and one row of test metrics per fold."
+    t = {**(asdict(trial) if is_dataclass(trial) else dict(trial)), "n_train": None}
+    probs, ys, gs, rows = [], [], [], []
+    for i, d in enumerate(core.progress(group_folds(data, k, seed), desc="folds", total=k)):
+        r = train_trial(t, d, out_dir=out_dir, checkpoint=False, keep_probs=True, fold=i, **log)
+        probs.append(r["test_probs"]); ys.append(d.y_test); gs.append(d.groups_test)
+        rows.append(dict(fold=i, n_test=len(d.y_test), test_groups=len(set(d.groups_test)) if d.groups_test is not None else len(d.y_test),
+                         **{m: r[m] for m in ("accuracy", "balanced_accuracy", "macro_f1", "best_epoch", "train_s")}))
+    return np.concatenate(probs), np.concatenate(ys), None if gs[0] is None else np.concatenate(gs), pd.DataFrame(rows)
 
 # %% ../nbs/08_experiments.ipynb #76191977
 @contextmanager
