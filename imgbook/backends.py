@@ -183,6 +183,7 @@ def openvino_backend(onnx_path:str|Path, # fp32 model from `export_onnx`
                      calib_images:np.ndarray|None=None, # uint8 NHWC training images, needed for int8
                      threads:int|None=None, # inference threads (None = torch's count)
                      name:str|None=None, # label; default 'openvino_' + precision
+                     fp32_layers:list|tuple=(), # int8: names of the nodes NNCF leaves in float (its ignored scope), e.g. `imgbook.compress.end_layers`
                     ) -> tuple[Backend, float]:
     "An OpenVINO CPU backend at `precision` and the size of its weights in MB."
     if not openvino_available(): raise ImgbookError(f"openvino is not installed; it is an optional extra: {OPENVINO_HINT}")
@@ -193,7 +194,11 @@ def openvino_backend(onnx_path:str|Path, # fp32 model from `export_onnx`
         import nncf
         if calib_images is None: raise ImgbookError("openvino int8 needs calib_images")
         x = to_tensor(calib_images).numpy()
-        m = nncf.quantize(m, nncf.Dataset([a[None] for a in x]), preset=nncf.QuantizationPreset.PERFORMANCE, subset_size=len(x))
+        ops = [o.get_friendly_name() for o in m.get_ops()]
+        keep = {f: [n for n in ops if n == f or n.startswith(f + "/")] for f in fp32_layers}  # OpenVINO splits ONNX Conv/Gemm NAME into 'NAME/WithoutBiases' and a bias Add
+        if missing := [f for f, ns in keep.items() if not ns]: raise ImgbookError(f"{onnx_path}: fp32_layers {missing} are not nodes of this model")
+        m = nncf.quantize(m, nncf.Dataset([a[None] for a in x]), preset=nncf.QuantizationPreset.PERFORMANCE, subset_size=len(x),
+                          ignored_scope=nncf.IgnoredScope(names=[n for ns in keep.values() for n in ns]))
     with tempfile.TemporaryDirectory(prefix="imgbook-ov-") as d:
         ov.save_model(m, Path(d)/"m.xml", compress_to_fp16=False)
         size_mb = sum(f.stat().st_size for f in Path(d).iterdir()) / 1e6

@@ -16,7 +16,7 @@ from torch import nn
 from .backends import (Backend, compiled_backend, logits_of, onnx_backend, openvino_available, openvino_backend, parity,
                               torch_backend)
 from .bench import compare_backends
-from .compress import calibrate_int8, quantize_dynamic_int8
+from .compress import calibrate_int8, end_layers, quantize_dynamic_int8
 from .core import ImgbookError, cpu_name, progress
 from .models import model_stats
 
@@ -81,8 +81,9 @@ def cpu_variants(model:nn.Module, # trained (or random) model, CPU, eval
         name = P(f"openvino_{prec}")
         if not openvino: vs.append(Variant(name, "openvino", prec, None, status="not run: openvino switched off")); continue
         if not openvino_available(): vs.append(Variant(name, "openvino", prec, None, status="not run: openvino not installed")); continue
-        b, mb = openvino_backend(onnx_path, prec, calib_images if prec == "int8" else None, name=name)
-        vs.append(Variant(name, "openvino", "fp32" if prec == "f32" else prec, b, mb, fl, note="NNCF PTQ" if prec == "int8" else ""))
+        int8 = prec == "int8"
+        b, mb = openvino_backend(onnx_path, prec, calib_images if int8 else None, name=name, fp32_layers=end_layers(onnx_path) if int8 else ())
+        vs.append(Variant(name, "openvino", "fp32" if prec == "f32" else prec, b, mb, fl, note="NNCF PTQ, stem and classifier fp32" if int8 else ""))
     return vs
 
 
