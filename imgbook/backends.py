@@ -6,7 +6,7 @@ Docs: https://imgbook.github.io/imgbook/backends.html.md"""
 
 # %% ../nbs/09_backends.ipynb #548803d5
 from __future__ import annotations
-import contextlib, copy, importlib.util, io, tempfile, time
+import contextlib, copy, importlib.util, io, logging, tempfile, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -192,6 +192,7 @@ def openvino_backend(onnx_path:str|Path, # fp32 model from `export_onnx`
     core, m = ov.Core(), ov.Core().read_model(str(onnx_path))
     if precision == "int8":
         import nncf
+        nncf.set_log_level(logging.WARNING)  # not its per-node notes on the ignored scope in a report
         if calib_images is None: raise ImgbookError("openvino int8 needs calib_images")
         x = to_tensor(calib_images).numpy()
         ops = [o.get_friendly_name() for o in m.get_ops()]

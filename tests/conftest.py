@@ -101,7 +101,7 @@ def make_dataset(kind:str, root:Path) -> str:
 def assert_reader_html(path:Path):
     "A rendered report shows what a reader needs: no exported library code, toy checks, progress bars or warnings."
     page = Path(path).read_text()
-    for unwanted in ("#| export", "test_eq(", "test_fail(", "it/s]", "s/it]", "Warning:", "warnings.warn", "TqdmWarning", "console_output"):
+    for unwanted in ("#| export", "test_eq(", "test_fail(", "it/s]", "s/it]", "Warning:", "warnings.warn", "TqdmWarning", "console_output", "INFO:"):
         assert unwanted not in page, f"{path.name} shows {unwanted!r}"
     assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page, f"{path.name} shows the kernel's stderr"
     assert "The question" in page and '"image/png"' not in page and "data:image/png;base64" in page
