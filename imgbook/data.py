@@ -406,14 +406,15 @@ def group_folds(data:ImageData, # loaded splits; train, val and test are pooled
     if (few := groups_per_class[groups_per_class < k]).size:
         c = few.idxmin()
         raise ImgbookError(f"{data.spec}: folds={k}, but class {data.classes[c]!r} has only {few[c]} group(s); use at most {groups_per_class.min()} folds")
-    x = np.concatenate([data.x_train, data.x_val, data.x_test])
     fold = np.empty(len(y), int)
     for i, (_, te) in enumerate(StratifiedGroupKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y, g)): fold[te] = i
     own = parts[0] is not None
-    def one(i):
-        te, va = fold == i, fold == (i + 1) % k
-        tr = ~(te | va)
-        return replace(data, x_train=x[tr], y_train=y[tr], x_val=x[va], y_val=y[va], x_test=x[te], y_test=y[te], masks_test=None, paths_test=None,
-                       groups_train=g[tr] if own else None, groups_val=g[va] if own else None, groups_test=g[te] if own else None,
-                       data_hash=f"{data.data_hash}-cv{k}s{seed}f{i}")
-    return (one(i) for i in range(k))  # bad arguments fail now; each fold's copy of the images is made only when it is reached
+    def folds():  # a generator, so bad arguments fail above, at the call, and the pooled images are copied only once iterated
+        x = np.concatenate([data.x_train, data.x_val, data.x_test])
+        for i in range(k):
+            te, va = fold == i, fold == (i + 1) % k
+            tr = ~(te | va)
+            yield replace(data, x_train=x[tr], y_train=y[tr], x_val=x[va], y_val=y[va], x_test=x[te], y_test=y[te], masks_test=None, paths_test=None,
+                          groups_train=g[tr] if own else None, groups_val=g[va] if own else None, groups_test=g[te] if own else None,
+                          data_hash=f"{data.data_hash}-cv{k}s{seed}f{i}")
+    return folds()
