@@ -229,7 +229,7 @@ def recommend(table:pd.DataFrame, # one row per model with accuracy, latency and
         why += ("; " + ", ".join(f"{m} ({r[acc]:.3f} at {r[lat]:.2f} ms)" for m, r in faster.iterrows())
                 + (" is faster and inside that 95% interval: more seeds would tell whether it is as good" if len(faster) == 1 else
                    " are faster and inside that 95% interval: more seeds would tell whether they are as good"))
-    return best, why + f"; {len(ok)} of {len(table)} models meet the constraints."
+    return best, why + f"; {len(fits)} of {len(table)} models meet the constraints" + (f", {len(ok)} of them above chance beyond their 95% interval." if floor > 0 else ".")
 
 # %% ../nbs/21_architectures.ipynb #d6e23ba0
 def _noise(ctx) -> float:
@@ -352,16 +352,20 @@ def claim_small_images(ctx):
 def claim_hybrid_practical(ctx):
     front, t = ctx["pareto"], ctx["table"]
     if "hybrid" not in set(t.family): return "no hybrid in models", "not measurable here"
+    if why := _unlearned(ctx, "hybrid"): return why, "inconclusive"
     on = [m for m in front if t.loc[m, "family"] == "hybrid"]
     rec = ctx["recommended"]
     ev = f"hybrids on the accuracy–latency front: {', '.join(on) or 'none'}; recommended: {rec or 'none'}"
+    head_start = "init" in t and rec and t.loc[rec, "init"] == "pretrained" and not (t.init[t.family == "hybrid"] == "pretrained").any()
+    if head_start and t.loc[rec, "family"] != "hybrid":
+        return ev + ", from ImageNet weights, which no hybrid had here: a head start, not the architecture", "inconclusive"
     return ev, "held" if rec and t.loc[rec, "family"] == "hybrid" else "inconclusive" if on else "did not hold"
 
 @needs_learning
 def claim_cnn_default(ctx):
     t = ctx["table"]
     if ctx["n_train"] >= 100_000: return f"{ctx['n_train']} training images: outside the claim's < 100k regime", "not measurable here"
-    pick, why = recommend(t, 20.0, float("inf"))
+    pick, why = recommend(t, 20.0, float("inf"), floor=1 / ctx["n_classes"])
     if pick is None: return why, "did not hold"
     return (f"with {ctx['n_train']} training images, on this CPU, under 20 ms: {why}"), "held" if t.loc[pick, "family"] == "cnn" else "did not hold"
 
