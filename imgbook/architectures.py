@@ -318,10 +318,11 @@ def claim_pretrained_transfer(ctx):
     runs = ctx["runs"]
     pre = runs[runs.part == "pretrained"]
     if pre.empty: return "no model had pretrained weights available (or pretrained was off), so only from-scratch models were trained", "not measurable here"
-    scratch = runs[(runs.part == "seeds") & runs.model.isin(pre.model)].groupby("model").accuracy.mean()
-    gain = pre.groupby("model").accuracy.mean() - scratch
+    scratch = runs[(runs.part == "seeds") & runs.model.isin(pre.model)]
+    gain = pre.groupby("model").balanced_accuracy.mean() - scratch.groupby("model").balanced_accuracy.mean()
     fams = gain.groupby(gain.index.map(model_family)).mean()
-    ev = "; ".join(f"{m} {g:+.3f}" for m, g in gain.items()) + " accuracy, pretrained minus scratch"
+    ev = "; ".join(f"{m} {g:+.3f}" for m, g in gain.items()) + " balanced accuracy, pretrained minus scratch"
+    if (a := int(pre.img_size.max())) != (b := int(scratch.img_size.max())): ev += f" (fine-tuned at {a} px, scratch at {b} px: resolution differs too)"
     if len(fams) < 2: return ev + " (weights for only one family)", "inconclusive"
     return ev, "held" if (fams > _noise(ctx)).all() else "did not hold" if (fams < -_noise(ctx)).any() else "inconclusive"
 
