@@ -322,7 +322,7 @@ def claim_pretrained_transfer(ctx):
     gain = pre.groupby("model").balanced_accuracy.mean() - scratch.groupby("model").balanced_accuracy.mean()
     fams = gain.groupby(gain.index.map(model_family)).mean()
     ev = "; ".join(f"{m} {g:+.3f}" for m, g in gain.items()) + " balanced accuracy, pretrained minus scratch"
-    if (a := int(pre.img_size.max())) != (b := int(scratch.img_size.max())): ev += f" (fine-tuned at {a} px, scratch at {b} px: resolution differs too)"
+    if (a := int(pre.img_size.max())) != (b := int(scratch.img_size.max())): ev += f", fine-tuned at {a} px and scratch at {b} px, so the resolution differs too"
     if len(fams) < 2: return ev + " (weights for only one family)", "inconclusive"
     return ev, "held" if (fams > _noise(ctx)).all() else "did not hold" if (fams < -_noise(ctx)).any() else "inconclusive"
 
