@@ -357,8 +357,7 @@ def claim_hybrid_practical(ctx):
     on = [m for m in front if t.loc[m, "family"] == "hybrid"]
     rec = ctx["recommended"]
     ev = f"hybrids on the accuracy–latency front: {', '.join(on) or 'none'}; recommended: {rec or 'none'}"
-    head_start = "init" in t and rec and t.loc[rec, "init"] == "pretrained" and not (t.init[t.family == "hybrid"] == "pretrained").any()
-    if head_start and t.loc[rec, "family"] != "hybrid":
+    if "init" in t and rec and t.loc[rec, "init"] == "pretrained" and not (t.init[t.family == "hybrid"] == "pretrained").any():  # so rec is no hybrid
         return ev + ", from ImageNet weights, which no hybrid had here: a head start, not the architecture", "inconclusive"
     return ev, "held" if rec and t.loc[rec, "family"] == "hybrid" else "inconclusive" if on else "did not hold"
 

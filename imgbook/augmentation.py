@@ -128,8 +128,8 @@ def effect_table(runs:pd.DataFrame, # one row per run: model, policy, seed and t
     base = runs[runs.policy == baseline].set_index(["model", "seed"])[metric]
     rows = []
     for (m, pol), g in runs.groupby(["model", "policy"], sort=False):
-        d = ((g.set_index(["model", "seed"])[metric] - base).dropna() * 100).round(9).to_numpy()  # equal scores differ by float noise (1e-15), not an effect
-        n, mean = len(d), round(float(np.mean(d)), 6) + 0.0 if len(d) else np.nan  # the mean of rounded differences keeps a 1e-10 residue; + 0.0 drops the sign of -0
+        d = ((g.set_index(["model", "seed"])[metric] - base).dropna() * 100).to_numpy()
+        n, mean = len(d), round(float(np.mean(d)), 6) + 0.0 if len(d) else np.nan  # to 1e-6 pp: float noise (5e-15 where scores tie) is not an effect; + 0.0 drops the sign of -0
         half = float(stats.t.ppf(0.975, n - 1) * np.std(d, ddof=1) / np.sqrt(n)) if n > 1 else np.nan
         rows.append(dict(model=m, policy=pol, category=get_policy(pol).category, seeds=n, accuracy_mean=g.accuracy.mean(), metric_mean=g[metric].mean(),
                          metric_sd=g[metric].std(), effect_pp=mean, ci_low=mean - half, ci_high=mean + half,
