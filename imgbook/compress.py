@@ -18,7 +18,8 @@ from torch import nn
 from .backends import require
 from .core import ImgbookError, default_device, unique_path
 from .data import ImageData, to_tensor
-from .train import FitResult, TrainConfig, class_weights, fit
+from .metrics import evaluate
+from .train import FitResult, TrainConfig, class_weights, fit, recipe
 
 # %% auto #0
 __all__ = ['CALIB_METHODS', 'calibrate_int8', 'end_layers', 'quantize_dynamic_int8', 'prune_structured', 'prune_unstructured',
@@ -84,19 +85,31 @@ def quantize_dynamic_int8(onnx_path:str|Path, # fp32 model
     return out_path
 
 # %% ../nbs/11_compress.ipynb #879fb5b3
-def _finetune(model:nn.Module, name:str, data:ImageData, epochs:int, progress:bool, freeze_bn:bool) -> nn.Module:
+def _finetune(model:nn.Module, name:str, data:ImageData, epochs:int, progress:bool, train_config:dict|None) -> nn.Module:
+    "Fine-tune a pruned copy with its own recipe at a tenth of the learning rate; keep it as it was unless validation improves."
     if epochs < 1: return model
-    cfg = TrainConfig(model=name, epochs=epochs, lr=5e-4, warmup_epochs=0, augment="basic", freeze_bn=freeze_bn)
-    return fit(model, data, cfg, progress=progress).model.cpu().eval().to(memory_format=torch.contiguous_format)
+    base = dict(train_config or dict(recipe(name), model=name), epochs=epochs, warmup_epochs=0, probe_head=False, freeze_epochs=0, patience=None)
+    cfg = TrainConfig(**dict(base, lr=base["lr"] / 10))
+    score = lambda m: evaluate(m, data.x_val, data.y_val, data.classes)[cfg.select]
+    before, tuned = score(model), fit(copy.deepcopy(model), data, cfg, progress=progress).model
+    return (tuned if score(tuned) > before else model).cpu().eval().to(memory_format=torch.contiguous_format)
+
+def _taylor_gradients(model:nn.Module, data:ImageData, n_images:int, batch_size:int=64):
+    "Accumulate the loss gradients of `n_images` training images in `model` (eval mode), for Taylor importance."
+    model.zero_grad()
+    for i in range(0, min(n_images, len(data.x_train)), batch_size):
+        y = torch.as_tensor(data.y_train[i:i + batch_size], dtype=torch.long)
+        F.cross_entropy(model(to_tensor(data.x_train[i:i + batch_size])), y).backward()
 
 def prune_structured(model:nn.Module, # trained model (not modified)
-                     ratio:float, # fraction of channels to remove in each prunable group
-                     data:ImageData|None=None, # data to fine-tune on (None: no fine-tuning)
+                     ratio:float, # fraction of channels to remove: over the whole model (with `data`) or in each prunable group (without)
+                     data:ImageData|None=None, # training data: Taylor importance ranked globally, then fine-tuning (None: magnitude per layer, no fine-tuning)
                      model_name:str="resnet18", # zoo name (training defaults for fine-tuning)
                      finetune_epochs:int=1, # epochs of fine-tuning after pruning
                      progress:bool=False, # show fine-tuning progress bars
-                     freeze_bn:bool=False, # fine-tune with BatchNorm statistics fixed, as a model trained with `freeze_bn` (ImageNet fine-tunes) needs
+                     train_config:dict|None=None, # how `model` was trained (a checkpoint's `meta['config']`); None: `model_name`'s scratch recipe
                      round_to:int=8, # kept channel counts are multiples of this (SIMD-friendly); layers under 4x it stay whole
+                     taylor_images:int=256, # training images whose gradients rank the channels (with `data`)
                     ) -> nn.Module:
     "A copy of `model` with `ratio` of its channels removed (torch-pruning), optionally fine-tuned."
     tp = require("torch_pruning")
@@ -107,10 +120,13 @@ def prune_structured(model:nn.Module, # trained model (not modified)
     ex = torch.randn(1, p.shape[1] if p.ndim == 4 else 3, img, img)
     # rounding would cut a 2*round_to-channel bottleneck in half whatever the ratio: layers under 4*round_to outputs stay whole
     narrow = [mod for mod in m.modules() if isinstance(mod, (nn.Conv2d, nn.Linear)) and mod.weight.shape[0] < 4 * round_to]
-    pruner = tp.pruner.BasePruner(m, ex, importance=tp.importance.GroupMagnitudeImportance(p=2), pruning_ratio=ratio,
+    importance = tp.importance.GroupTaylorImportance() if data is not None else tp.importance.GroupMagnitudeImportance(p=2)
+    pruner = tp.pruner.BasePruner(m, ex, importance=importance, pruning_ratio=ratio, global_pruning=data is not None,
                                   ignored_layers=([m.get_classifier()] if hasattr(m, "get_classifier") else []) + narrow, round_to=round_to)
+    if data is not None: _taylor_gradients(m, data, taylor_images)
     pruner.step()
-    return _finetune(m, model_name, data, finetune_epochs, progress, freeze_bn) if data is not None else m
+    m.zero_grad(set_to_none=True)
+    return _finetune(m, model_name, data, finetune_epochs, progress, train_config) if data is not None else m
 
 def prune_unstructured(model:nn.Module, # trained model (not modified)
                        sparsity:float, # fraction of conv/linear weights set to zero (global magnitude)
@@ -118,15 +134,15 @@ def prune_unstructured(model:nn.Module, # trained model (not modified)
                        model_name:str="resnet18", # zoo name (training defaults for fine-tuning)
                        finetune_epochs:int=0, # epochs of fine-tuning with the mask fixed
                        progress:bool=False, # show fine-tuning progress bars
-                       freeze_bn:bool=False, # fine-tune with BatchNorm statistics fixed (see `prune_structured`)
+                       train_config:dict|None=None, # how `model` was trained (see `prune_structured`)
                       ) -> nn.Module:
     "A copy of `model` with `sparsity` of its weights zeroed by global magnitude, the mask made permanent."
     from torch.nn.utils import prune
     if not 0 < sparsity < 1: raise ImgbookError(f"sparsity {sparsity}: must be between 0 and 1")
-    m = copy.deepcopy(model).cpu().float().eval()
+    m = copy.deepcopy(model).cpu().float().eval().to(memory_format=torch.contiguous_format)  # global pruning flattens every weight
     params = [(mod, "weight") for mod in m.modules() if isinstance(mod, (nn.Conv2d, nn.Linear))]
     prune.global_unstructured(params, pruning_method=prune.L1Unstructured, amount=sparsity)
-    if data is not None: m = _finetune(m, model_name, data, finetune_epochs, progress, freeze_bn)
+    if data is not None: m = _finetune(m, model_name, data, finetune_epochs, progress, train_config)
     for mod, n in params: prune.remove(mod, n)
     return m
 

@@ -18,8 +18,8 @@ if TYPE_CHECKING: import torch  # imported where used: the bundle and the CLI im
 import imgbook
 
 # %% auto #0
-__all__ = ['ImgbookError', 'in_test', 'set_seed', 'set_threads', 'default_device', 'cpu_name', 'env_info', 'to_jsonable',
-           'stable_hash', 'unique_path', 'save_json', 'progress', 'console_output', 'cache_dir']
+__all__ = ['ImgbookError', 'in_test', 'temp_dir', 'set_seed', 'set_threads', 'default_device', 'cpu_name', 'env_info',
+           'to_jsonable', 'stable_hash', 'unique_path', 'save_json', 'progress', 'console_output', 'cache_dir']
 
 # %% ../nbs/00_core.ipynb #68d30f31
 class ImgbookError(Exception):
@@ -29,6 +29,15 @@ class ImgbookError(Exception):
 def in_test() -> bool:
     "True while `nbdev-test` (or our pytest suite) runs the notebooks."
     return bool(os.environ.get("IN_TEST"))
+
+# %% ../nbs/00_core.ipynb #4d589185
+def temp_dir(prefix:str="imgbook-", # folder name prefix
+            ) -> Path:
+    "A fresh temporary folder, removed when this process exits, a worker process included (their exit skips `atexit`)."
+    import multiprocessing.util, shutil, tempfile
+    d = Path(tempfile.mkdtemp(prefix=prefix))
+    multiprocessing.util.Finalize(None, shutil.rmtree, (d,), dict(ignore_errors=True), exitpriority=0)
+    return d
 
 # %% ../nbs/00_core.ipynb #6e636345
 def set_seed(seed:int=0, # seeds python, numpy and torch (CPU and CUDA)

@@ -6,7 +6,7 @@ Docs: https://imgbook.github.io/imgbook/report.html.md"""
 
 # %% ../nbs/90_report.ipynb #0d309e77
 from __future__ import annotations
-import ast, atexit, contextlib, difflib, html, json, os, re, shutil, sys, tempfile, time
+import ast, contextlib, difflib, html, json, os, re, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
@@ -19,7 +19,7 @@ from papermill.exceptions import PapermillExecutionError
 from traitlets.config import Config
 
 import imgbook
-from .core import ImgbookError, env_info, in_test, save_json, unique_path
+from .core import ImgbookError, env_info, in_test, save_json, temp_dir, unique_path
 from .data import parse_spec, resolve_spec
 
 # %% auto #0
@@ -283,17 +283,10 @@ def save_study(study:str, # the study name, also the file name
     return path
 
 # %% ../nbs/90_report.ipynb #16d59190
-_TEST_DIRS = []
-
-def _remove_test_dirs():
-    for d in _TEST_DIRS: shutil.rmtree(d, ignore_errors=True)
-
 def study_out_dir(out_dir:str|Path, # the study's `out_dir` parameter
                  ) -> Path:
-    "The folder a study run writes into: `out_dir`, or a fresh temporary folder (removed at exit) while `nbdev-test` runs the notebook."
-    if in_test():
-        if not _TEST_DIRS: atexit.register(_remove_test_dirs)
-        _TEST_DIRS.append(Path(tempfile.mkdtemp(prefix="imgbook-test-"))); return _TEST_DIRS[-1]
+    "The folder a study run writes into: `out_dir`, or a fresh `temp_dir` while `nbdev-test` runs the notebook."
+    if in_test(): return temp_dir("imgbook-test-")
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     return out
 
