@@ -86,13 +86,14 @@ def quantize_dynamic_int8(onnx_path:str|Path, # fp32 model
 
 # %% ../nbs/11_compress.ipynb #879fb5b3
 def _finetune(model:nn.Module, name:str, data:ImageData, epochs:int, progress:bool, train_config:dict|None) -> nn.Module:
-    "Fine-tune a pruned copy with its own recipe at a tenth of the learning rate; keep it as it was unless validation improves."
+    "Fine-tune a pruned copy in place with its own recipe and learning rate (rewound, no warm-up); restore it unless validation improves."
     if epochs < 1: return model
-    base = dict(train_config or dict(recipe(name), model=name), epochs=epochs, warmup_epochs=0, probe_head=False, freeze_epochs=0, patience=None)
-    cfg = TrainConfig(**dict(base, lr=base["lr"] / 10))
+    cfg = TrainConfig(**dict(train_config or dict(recipe(name), model=name), epochs=epochs, warmup_epochs=0, probe_head=False, freeze_epochs=0, patience=None))
     score = lambda m: evaluate(m, data.x_val, data.y_val, data.classes)[cfg.select]
-    before, tuned = score(model), fit(copy.deepcopy(model), data, cfg, progress=progress).model
-    return (tuned if score(tuned) > before else model).cpu().eval().to(memory_format=torch.contiguous_format)
+    before, pruned_state = score(model), copy.deepcopy(model.state_dict())
+    fit(model, data, cfg, progress=progress)  # in place: `prune_unstructured` removes its masks from these very modules
+    if score(model) <= before: model.load_state_dict(pruned_state)
+    return model.cpu().eval().to(memory_format=torch.contiguous_format)
 
 def _taylor_gradients(model:nn.Module, data:ImageData, n_images:int, batch_size:int=64):
     "Accumulate the loss gradients of `n_images` training images in `model` (eval mode), for Taylor importance."
