@@ -314,16 +314,17 @@ def linear_probe(model:nn.Module, # a timm model with an `nn.Linear` classifier 
     mu, sd = ftr.mean(0), ftr.std(0) + 1e-6
     w = class_weights(data.y_train, len(data.classes), "inverse" if cfg.balance == "sampler" else cfg.balance).numpy()
     hist, best = [], None
+    lr = LogisticRegression(max_iter=3000, random_state=cfg.seed, warm_start=True)  # each C starts from the last solution, as LogisticRegressionCV's path does
     for i, c in enumerate(PROBE_C, 1):
-        lr = LogisticRegression(C=c, max_iter=3000, random_state=cfg.seed).fit((ftr - mu) / sd, data.y_train, sample_weight=w[data.y_train])
+        lr.set_params(C=c).fit((ftr - mu) / sd, data.y_train, sample_weight=w[data.y_train])
         proba = np.zeros((len(fva), len(data.classes)), np.float32); proba[:, lr.classes_] = lr.predict_proba((fva - mu) / sd)
         vm = evaluate(proba, None, data.y_val, data.classes)
         hist.append(dict(epoch=i, C=c, train_loss=np.nan, val_loss=float(-np.log(np.clip(proba[np.arange(len(fva)), data.y_val], 1e-12, 1)).mean()),
                          val_acc=vm["accuracy"], val_bal_acc=vm["balanced_accuracy"], val_macro_f1=vm["macro_f1"], img_s=img_s))
-        if best is None or hist[-1][_METRIC_COL[cfg.select]] > best[0]: best = (hist[-1][_METRIC_COL[cfg.select]], i, lr)
-    _, best_i, lr = best
+        if best is None or hist[-1][_METRIC_COL[cfg.select]] > best[0]: best = (hist[-1][_METRIC_COL[cfg.select]], i, lr.coef_.copy(), lr.intercept_.copy())
+    _, best_i, w_best, b_best = best
     coef = np.zeros((len(data.classes), ftr.shape[1]), np.float32); bias = np.full(len(data.classes), -30.0, np.float32)  # absent classes: never
-    coef[lr.classes_], bias[lr.classes_] = lr.coef_ / sd, lr.intercept_ - (lr.coef_ * mu / sd).sum(1)
+    coef[lr.classes_], bias[lr.classes_] = w_best / sd, b_best - (w_best * mu / sd).sum(1)
     with torch.no_grad(): head.weight.copy_(torch.as_tensor(coef)); head.bias.copy_(torch.as_tensor(bias))
     return FitResult(model.eval(), pd.DataFrame(hist), best_i, time.perf_counter() - t0, cfg)
 
