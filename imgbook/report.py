@@ -23,10 +23,10 @@ from .core import ImgbookError, env_info, in_test, save_json, temp_dir, unique_p
 from .data import parse_spec, resolve_spec
 
 # %% auto #0
-__all__ = ['PRESETS', 'STUDIES', 'DATA_KEYS', 'STUDY_HEADING', 'Study', 'get_study', 'notebook_dirs', 'study_notebook',
-           'available_studies', 'Param', 'study_params', 'coerce_param', 'validate_params', 'run_params', 'save_study',
-           'study_out_dir', 'report_paths', 'report_notebook', 'to_html', 'render', 'headline', 'verdict',
-           'write_index', 'render_all']
+__all__ = ['PRESETS', 'STUDIES', 'DATA_KEYS', 'STUDY_HEADING', 'FOLDED_CODE_TEMPLATE', 'Study', 'get_study', 'notebook_dirs',
+           'study_notebook', 'available_studies', 'Param', 'study_params', 'coerce_param', 'validate_params',
+           'run_params', 'save_study', 'study_out_dir', 'report_paths', 'report_notebook', 'to_html', 'render',
+           'headline', 'verdict', 'write_index', 'render_all']
 
 # %% ../nbs/90_report.ipynb #1b258349
 PRESETS = ("smoke", "standard", "full")
@@ -327,17 +327,27 @@ def report_notebook(nb_path:str|Path, # a study notebook
     nb.cells = [console] + keep
     return nb
 
+FOLDED_CODE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{% block extra_css %}<style>details.imgbook-code > summary { color: #888; font-size: 0.8em; cursor: pointer; margin: 2px 0; }</style>{% endblock extra_css %}
+{% block input_group -%}
+<details class="imgbook-code"><summary>code</summary>
+{{ super() }}
+</details>
+{%- endblock input_group %}
+"""  # JupyterLab's HTML with every code cell folded under a "code" toggle
+
 def to_html(nb_path:str|Path, # an executed notebook
             html_path:str|Path, # where to write the HTML
            ) -> Path:
-    "Convert a notebook to a standalone HTML page (images embedded), leaving out cells tagged `remove_cell` and stderr output."
+    "Convert a notebook to a standalone HTML page (images embedded, code folded), leaving out cells tagged `remove_cell` and stderr output."
+    import jinja2
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     nb = nbformat.read(str(nb_path), as_version=4)
     for c in nb.cells:  # stderr that bypassed `console_output` (loggers with their own handlers) goes to the console, not the page
         for o in [o for o in c.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stderr"]:
             sys.stderr.write(o["text"]); c.outputs.remove(o)
-    ex = HTMLExporter()
+    ex = HTMLExporter(extra_loaders=[jinja2.DictLoader({"imgbook_report.html.j2": FOLDED_CODE_TEMPLATE})], template_file="imgbook_report.html.j2")
     ex.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove_cell"}, enabled=True), enabled=True)
     body, _ = ex.from_notebook_node(nb)
     Path(html_path).write_text(body, encoding="utf-8")
