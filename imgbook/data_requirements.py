@@ -296,7 +296,7 @@ def compare_laws(n, # images per class of each point
 FAR = 10 # a forecast beyond FAR × the largest measured size is flagged as far beyond the data
 
 def _fmt_n(v:float) -> str: return "∞" if not np.isfinite(v) else f"{v:,.0f}" if v < 1e7 else f"{v:.1e}"
-def _times(r:float) -> str: return f"{r:,.0f}×" if r >= 100 else f"{r:.1f}×"
+def _times(r:float) -> str: return f"{r:.1e}×" if r >= 1e7 else f"{r:,.0f}×" if r >= 100 else f"{r:.1f}×"
 
 def forecast(n, # images per class of each point
              accuracy, # accuracy of each point
@@ -329,7 +329,7 @@ def forecast(n, # images per class of each point
     band = f"95% interval {_fmt_n(lo)}–{_fmt_n(hi)}" + (" (some resamples never get there)" if not np.isfinite(hi) else "")
     far = need > FAR * n.max()
     return {**out, "status": "far beyond the data" if far else "forecast",
-            "answer": f"about {need:,.0f} images per class ({band}), {_times(need / n.max())} the {n.max():,.0f} per class measured"
+            "answer": f"about {_fmt_n(need)} images per class ({band}), {_times(need / n.max())} the {n.max():,.0f} per class measured"
                       + (f"; that is more than {FAR}× the data measured, a rough guide only: measure again after the next round of labelling" if far else "")}
 
 # %% ../nbs/23_data_requirements.ipynb #77dceb5b

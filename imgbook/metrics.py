@@ -145,11 +145,11 @@ def plot_mistakes(x:np.ndarray, # uint8 NHWC images
     wrong = np.flatnonzero(pred != y)
     idx = wrong[np.argsort(-conf[wrong])][:k]
     cols = max(1, min(8, len(idx))); rows = max(1, math.ceil(len(idx) / cols))
-    fig, axs = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.8 * rows), squeeze=False)
+    fig, axs = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.8 * rows), squeeze=False, layout="constrained")  # tight_layout let titles overlap the row above
     for ax in axs.flat: ax.axis("off")
     for ax, i in zip(axs.flat, idx):
         ax.imshow(x[i].squeeze(), cmap="gray" if x[i].shape[-1] == 1 else None)
         ax.set_title(f"{classes[y[i]]} → {classes[pred[i]]}\n({conf[i]:.2f})", fontsize=7)
     if not len(idx): axs[0, 0].set_title("no mistakes")
-    fig.suptitle(f"most confident mistakes ({len(wrong)} wrong of {len(y)})", fontsize=9); fig.tight_layout()
+    fig.suptitle(f"most confident mistakes ({len(wrong)} wrong of {len(y)})", fontsize=9)
     return fig
