@@ -312,12 +312,13 @@ def linear_probe(model:nn.Module, # a timm model with an `nn.Linear` classifier 
     img_s = len(ftr) / (time.perf_counter() - t0)  # the feature pass is the probe's training cost
     fva = pooled_features(model, data.x_val, progress=progress)
     mu, sd = ftr.mean(0), ftr.std(0) + 1e-6
+    ztr, zva = (ftr - mu) / sd, (fva - mu) / sd
     w = class_weights(data.y_train, len(data.classes), "inverse" if cfg.balance == "sampler" else cfg.balance).numpy()
     hist, best = [], None
     lr = LogisticRegression(max_iter=3000, random_state=cfg.seed, warm_start=True)  # each C starts from the last solution, as LogisticRegressionCV's path does
     for i, c in enumerate(PROBE_C, 1):
-        lr.set_params(C=c).fit((ftr - mu) / sd, data.y_train, sample_weight=w[data.y_train])
-        proba = np.zeros((len(fva), len(data.classes)), np.float32); proba[:, lr.classes_] = lr.predict_proba((fva - mu) / sd)
+        lr.set_params(C=c).fit(ztr, data.y_train, sample_weight=w[data.y_train])
+        proba = np.zeros((len(fva), len(data.classes)), np.float32); proba[:, lr.classes_] = lr.predict_proba(zva)
         vm = evaluate(proba, None, data.y_val, data.classes)
         hist.append(dict(epoch=i, C=c, train_loss=np.nan, val_loss=float(-np.log(np.clip(proba[np.arange(len(fva)), data.y_val], 1e-12, 1)).mean()),
                          val_acc=vm["accuracy"], val_bal_acc=vm["balanced_accuracy"], val_macro_f1=vm["macro_f1"], img_s=img_s))
