@@ -224,6 +224,11 @@ def _head_classes(sd:dict, spec:ModelSpec) -> int|None:
         if f"{h}.weight" in sd: return int(sd[f"{h}.weight"].shape[0])
     return None
 
+def _zero_head(model:nn.Module) -> nn.Module:
+    "Start a new linear classifier at zero: every class equally likely, so the first steps do not push large random logits into the body."
+    if isinstance(head := model.get_classifier(), nn.Linear): nn.init.zeros_(head.weight); nn.init.zeros_(head.bias)
+    return model
+
 def create_model(name:str, # zoo name, see `list_models()`
                  num_classes:int, # number of output classes
                  img_size:int=64, # input side in pixels (fits ViT patch size and position embedding)
@@ -238,7 +243,7 @@ def create_model(name:str, # zoo name, see `list_models()`
     kw = dict(num_classes=num_classes, in_chans=in_chans, **{**spec.kwargs(img_size), **overrides})
     if weights is None and init == "scratch":
         model = timm.create_model(spec.timm_name, pretrained=False, **kw); model.weights_source = None
-        return model
+        return _zero_head(model)
     found = resolve_weights(name, weights)
     sd = load_weights_file(found.path)
     if name in WEIGHT_PACKAGES and (convert := WEIGHT_PACKAGES[name].convert):  # the package's own key names, wherever the file came from
@@ -249,8 +254,7 @@ def create_model(name:str, # zoo name, see `list_models()`
         with mock.patch.dict(os.environ, HF_HUB_OFFLINE="1"): model = timm.create_model(spec.timm_name, pretrained=True, pretrained_cfg_overlay=overlay, **kw)
     except (RuntimeError, KeyError, ValueError) as e:
         raise ImgbookError(f"weights={found.path}: do not fit model {name!r} ({str(e).splitlines()[0][:200]})") from None
-    if overlay["num_classes"] != num_classes:  # a new head: start it at zero, so the first steps do not push large random logits into the backbone
-        if isinstance(head := model.get_classifier(), nn.Linear): nn.init.zeros_(head.weight); nn.init.zeros_(head.bias)
+    if overlay["num_classes"] != num_classes: _zero_head(model)
     if in_chans == 3 and (tuple(model.pretrained_cfg.get("mean", MEAN)), tuple(model.pretrained_cfg.get("std", STD))) != (MEAN, STD):
         fold_input_norm(model, model.pretrained_cfg["mean"], model.pretrained_cfg["std"])
     model.weights_source = str(found)
