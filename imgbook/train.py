@@ -277,6 +277,7 @@ def fit(model:nn.Module, # a classifier with `len(data.classes)` outputs (e.g. f
         if cfg.patience is not None and bad >= cfg.patience: break
     for p in backbone: p.requires_grad_(True)
     for m in frozen: m.requires_grad_(True)
+    opt.zero_grad(set_to_none=True)  # the returned model carries no gradients of the last step
     model.load_state_dict(best_state)
     h = pd.DataFrame(hist)
     return FitResult(model, h, int(h.epoch[h[col].idxmax()]), time.perf_counter() - t0, cfg, stopped_early=len(h) < cfg.epochs)
