@@ -65,14 +65,16 @@ STUDIES = {
                                                    "colour_jitter", "cutout", "distortion", "invert", "channel_shuffle", "mixup", "cutmix", "safe",
                                                    "safe+domain", "all"],
                                          grid_policies=["none", "safe", "rotate90", "colour_jitter", "safe+domain", "all", "cutmix"], grid_seeds=3,
-                                         speed_time_s=1.0))),
+                                         speed_time_s=1.0)),
+                          synthetic_only=("epochs", "img_size")),  # own data: 128 px, 6 epochs from ImageNet weights
     "data-requirements": Study("23_data_requirements.ipynb",
                                "How much labelled data do we need to reach the accuracy we need, per class?",
                                dict(smoke=dict(n_synthetic=300, epochs=1, seeds=2, img_size=32, fractions=[0.125, 0.25, 0.5, 1.0], bootstrap=100),
                                     standard=dict(n_synthetic=1200, epochs=5, seeds=2, img_size=48, fractions=[0.0625, 0.125, 0.25, 0.5, 1.0],
                                                   bootstrap=200),
                                     full=dict(n_synthetic=6000, epochs=15, seeds=5, img_size=64,
-                                              fractions=[0.03125, 0.0625, 0.125, 0.25, 0.5, 1.0], bootstrap=500))),
+                                              fractions=[0.03125, 0.0625, 0.125, 0.25, 0.5, 1.0], bootstrap=500)),
+                               synthetic_only=("epochs", "img_size")),  # own data: 128 px, 6 epochs from ImageNet weights
     "deployment": Study("24_deployment.ipynb",
                         "How do we make this model fast and small enough for the target hardware without losing accuracy, and how do we prove it is ready?",
                         dict(smoke=dict(n_synthetic=600, epochs=2, img_size=32),

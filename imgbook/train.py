@@ -99,10 +99,13 @@ def auto_schedule(init:str, # 'scratch' or 'pretrained' (the start actually used
                   data:str, # data spec: your own data or the synthetic default
                   img_size:int=0, # image side; 0: automatic
                   epochs:int=0, # training epochs; 0: automatic
+                  many:bool=False, # one run of a study of many (an ablation, a learning curve), which shares the budget
                  ) -> tuple[int, int]:
-    "`(img_size, epochs)` with each 0 replaced: 224 px for your own data from ImageNet weights, else 64; 12 epochs to fine-tune, 30 from scratch."
-    own = parse_spec(data)[0] != "synthetic"
-    return img_size or (224 if init == "pretrained" and own else 64), epochs or (12 if init == "pretrained" else 30)
+    "`(img_size, epochs)` with each 0 replaced: 224 px for your own data from ImageNet weights (128 px when `many`), else 64; 12 epochs to fine-tune (6 when `many`), 30 from scratch (12)."
+    own, pre = parse_spec(data)[0] != "synthetic", init == "pretrained"
+    size = (128 if many else 224) if pre and own else 64
+    n = (6 if many else 12) if pre else (12 if many else 30)
+    return img_size or size, epochs or n
 
 # %% ../nbs/07_train.ipynb #91e4f411
 def bf16_native(device:torch.device|str="cpu", # the training device
