@@ -27,7 +27,7 @@ from .train import BALANCE, SELECT, load_checkpoint, recipe
 # %% auto #0
 __all__ = ['CUES', 'TORCHVISION_EQUIVALENTS', 'check_params', 'ablation_trials', 'shifted_tests', 'policy_trial', 'run_ablation',
            'effect_table', 'shift_table', 'variance_explained', 'torchvision_transform', 'pipeline_speed',
-           'policy_examples', 'recommend']
+           'policy_examples', 'seeds_to_resolve', 'recommend']
 
 # %% ../nbs/22_augmentation.ipynb #be857688
 CUES = ("none", "orientation", "colour")
@@ -124,15 +124,16 @@ def effect_table(runs:pd.DataFrame, # one row per run: model, policy, seed and t
                  metric:str="balanced_accuracy", # the score compared
                  baseline:str="none", # the policy every other is compared with
                 ) -> pd.DataFrame:
-    "Per model and policy: seeds, mean accuracy and `metric`, effect vs `baseline` in pp (paired by seed) with its 95% t-interval, harmful/helpful."
+    "Per model and policy: seeds, mean accuracy and `metric`, effect vs `baseline` in pp (paired by seed) with its 95% t-interval and the spread of the paired differences (`diff_sd`, pp), harmful/helpful."
     base = runs[runs.policy == baseline].set_index(["model", "seed"])[metric]
     rows = []
     for (m, pol), g in runs.groupby(["model", "policy"], sort=False):
         d = ((g.set_index(["model", "seed"])[metric] - base).dropna() * 100).to_numpy()
         n, mean = len(d), round(float(np.mean(d)), 6) + 0.0 if len(d) else np.nan  # to 1e-6 pp: float noise (5e-15 where scores tie) is not an effect; + 0.0 drops the sign of -0
-        half = float(stats.t.ppf(0.975, n - 1) * np.std(d, ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+        sd = float(np.std(d, ddof=1)) if n > 1 else np.nan
+        half = float(stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)) if n > 1 else np.nan
         rows.append(dict(model=m, policy=pol, category=get_policy(pol).category, seeds=n, accuracy_mean=g.accuracy.mean(), metric_mean=g[metric].mean(),
-                         metric_sd=g[metric].std(), effect_pp=mean, ci_low=mean - half, ci_high=mean + half,
+                         metric_sd=g[metric].std(), effect_pp=mean, ci_low=mean - half, ci_high=mean + half, diff_sd=sd,
                          harmful=bool(mean + half < 0), helpful=bool(mean - half > 0)))
     return pd.DataFrame(rows)
 
@@ -255,9 +256,17 @@ def policy_examples(images:np.ndarray, # uint8 (N,H,W,3): the images to show (on
     return fig
 
 # %% ../nbs/22_augmentation.ipynb #8daf8883
+def seeds_to_resolve(diff_sd:float, # standard deviation of the paired per-seed differences, pp (`effect_table`'s `diff_sd`)
+                     effect_pp:float, # the smallest effect worth telling from zero, pp
+                     max_seeds:int=200, # give up beyond this many
+                    ) -> int|None:
+    "Fewest seeds whose paired 95% t-interval reaches less than `effect_pp` either side of the mean (None: more than `max_seeds`)."
+    return next((n for n in range(2, max_seeds + 1) if stats.t.ppf(0.975, n - 1) * diff_sd / np.sqrt(n) < effect_pp), None)
+
 def recommend(effects:pd.DataFrame, # `effect_table` rows of one model
               shifted:pd.DataFrame|None=None, # `shift_table` rows of the same model (None: judge on the clean test only)
               metric:str="balanced_accuracy", # the score the effects are on
+              min_effect_pp:float=3.0, # the smallest effect worth resolving: when the seeds resolve none, say how many it would take
              ) -> dict:
     "`policy` to use, `avoid` (harmful policies), `fragile` (worse than 'none' under shift) and the `sentences` saying why."
     e = effects.set_index("policy")
@@ -279,4 +288,10 @@ def recommend(effects:pd.DataFrame, # `effect_table` rows of one model
                      else "No policy was found harmful (every interval reaches zero or above).")
     fragile = [] if shift_mean is None or "none" not in shift_mean else [p for p in shift_mean.index if p != "none" and shift_mean[p] < shift_mean["none"] - 0.02]
     if fragile: sentences.append(f"Under the shifted test sets these did worse than no augmentation by more than 2 points: {', '.join(fragile)}.")
+    others = e[e.index != "none"]
+    if len(others) and not (others.helpful | others.harmful).any():
+        sd = float(others.diff_sd.median()); n = seeds_to_resolve(sd, min_effect_pp)
+        sentences.append(f"The seeds resolved no effect: their paired differences spread {sd:.1f} pp (median over the policies), so telling an effect of "
+                         f"{min_effect_pp:g} pp from zero takes " + (f"about {n} seeds per policy (`-p seeds {n}`)." if n else
+                         f"more than 200 seeds per policy: a larger test split, not more seeds, is what would decide here."))
     return dict(policy=best, avoid=avoid, fragile=fragile, sentences=sentences)
