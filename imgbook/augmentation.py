@@ -25,9 +25,9 @@ from .shifts import check_shift, shift_images
 from .train import BALANCE, SELECT, load_checkpoint, recipe
 
 # %% auto #0
-__all__ = ['CUES', 'TORCHVISION_EQUIVALENTS', 'check_params', 'ablation_trials', 'shifted_tests', 'policy_trial', 'run_ablation',
-           'effect_table', 'shift_table', 'variance_explained', 'torchvision_transform', 'pipeline_speed',
-           'policy_examples', 'seeds_to_resolve', 'recommend']
+__all__ = ['CUES', 'TORCHVISION_EQUIVALENTS', 'MAX_SEEDS', 'check_params', 'ablation_trials', 'shifted_tests', 'policy_trial',
+           'run_ablation', 'effect_table', 'shift_table', 'variance_explained', 'torchvision_transform',
+           'pipeline_speed', 'policy_examples', 'seeds_to_resolve', 'recommend']
 
 # %% ../nbs/22_augmentation.ipynb #be857688
 CUES = ("none", "orientation", "colour")
@@ -256,9 +256,11 @@ def policy_examples(images:np.ndarray, # uint8 (N,H,W,3): the images to show (on
     return fig
 
 # %% ../nbs/22_augmentation.ipynb #8daf8883
+MAX_SEEDS = 200  # beyond this many seeds per policy, a larger test split is the better lever
+
 def seeds_to_resolve(diff_sd:float, # standard deviation of the paired per-seed differences, pp (`effect_table`'s `diff_sd`)
                      effect_pp:float, # the smallest effect worth telling from zero, pp
-                     max_seeds:int=200, # give up beyond this many
+                     max_seeds:int=MAX_SEEDS, # give up beyond this many
                     ) -> int|None:
     "Fewest seeds whose paired 95% t-interval reaches less than `effect_pp` either side of the mean (None: more than `max_seeds`)."
     return next((n for n in range(2, max_seeds + 1) if stats.t.ppf(0.975, n - 1) * diff_sd / np.sqrt(n) < effect_pp), None)
@@ -293,5 +295,5 @@ def recommend(effects:pd.DataFrame, # `effect_table` rows of one model
         sd = float(others.diff_sd.median()); n = seeds_to_resolve(sd, min_effect_pp)
         sentences.append(f"The seeds resolved no effect: their paired differences spread {sd:.1f} pp (median over the policies), so telling an effect of "
                          f"{min_effect_pp:g} pp from zero takes " + (f"about {n} seeds per policy (`-p seeds {n}`)." if n else
-                         f"more than 200 seeds per policy: a larger test split, not more seeds, is what would decide here."))
+                         f"more than {MAX_SEEDS} seeds per policy: a larger test split, not more seeds, is what would decide here."))
     return dict(policy=best, avoid=avoid, fragile=fragile, sentences=sentences)

@@ -136,8 +136,9 @@ def console_output():
     def show(message, category, filename, lineno, file=None, line=None):
         sys.__stderr__.write(warnings.formatwarning(message, category, filename, lineno, line))
     warnings.showwarning = show
-    # tqdm.auto (imported by timm and huggingface_hub) asks for notebook widgets that a headless report never shows
+    # tqdm.auto (imported by timm and huggingface_hub) and rich (NNCF's progress) ask for notebook widgets that a headless report never shows
     warnings.filterwarnings("ignore", message="IProgress not found")
+    warnings.filterwarnings("ignore", message='install "ipywidgets"')
     import logging  # library log records (timm's scheduler notes, for one) would otherwise print into the kernel's captured stderr
     logging.basicConfig(stream=sys.__stderr__, level=logging.WARNING, force=True)
 

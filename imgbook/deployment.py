@@ -185,7 +185,7 @@ def deployment_checklist(table:pd.DataFrame, # from `benchmark_variants` (first 
         ev = (f"{best['name']}: test balanced accuracy {best.balanced_accuracy:.4f} vs fp32 {base.balanced_accuracy:.4f} "
               f"({best.acc_drop_pp:+.2f} pp drop, gate ≥ 99% and ≤ {max_accuracy_drop_pp:g} pp)")
         if not ok and chosen is not None:  # INT8 measured and rejected: the float artefact that ships is the validated one
-            c["int8_accuracy_validated"] = _item("PASS", ev + f"; INT8 rejected by the gate, so the shipped {chosen['name']} is {chosen.precision}")
+            c["int8_accuracy_validated"] = _item("PASS", f"INT8 rejected by the gate, so {chosen['name']} ships in {chosen.precision}; " + ev)
         else: c["int8_accuracy_validated"] = _item("PASS" if ok else "FAIL", ev)
     if not parity: c["onnx_export_validated"] = _item("NOT RUN", "no ONNX export")
     else:
