@@ -30,8 +30,8 @@ from .train import FitResult, TrainConfig, fit, save_checkpoint
 # %% auto #0
 __all__ = ['TRACKERS', 'TRACKED_PARAMS', 'TRACKED_METRICS', 'EXECUTORS', 'TRIAL_KEYS', 'tracking', 'mlflow_at',
            'track_experiment', 'log_experiment', 'Trial', 'trial_grid', 'check_executor', 'timed_trial', 'ray_connect',
-           'run_trials', 'experiment_row', 'checkpoint_meta', 'trial_config', 'train_trial', 'train_model',
-           'cross_validate', 'tracked_report', 'time_executors']
+           'run_trials', 'cache_note', 'experiment_row', 'checkpoint_meta', 'trial_config', 'train_trial',
+           'train_model', 'cross_validate', 'tracked_report', 'time_executors']
 
 # %% ../nbs/08_experiments.ipynb #c94aa674
 TRACKERS = ("off", "mlflow")
@@ -202,6 +202,14 @@ def run_trials(trials:list, # trial specs: dicts or (frozen) dataclasses, JSON-a
                            + "; ".join(f"{json.dumps(specs[i])}: {type(e).__name__}: {e}" for i, e in failed.items()))
     flat = lambda s: {**{k: v for k, v in s.items() if k != "params"}, **s.get("params", {})}
     return pd.DataFrame([{**flat(s), **r, "cached": c} for s, r, c in zip(specs, results, cached)])
+
+# %% ../nbs/08_experiments.ipynb #fed41d45
+def cache_note(runs:pd.DataFrame, # from `run_trials` (its `cached` column)
+              ) -> str:
+    "A sentence for the report when some `runs` were read from the trial cache instead of trained, else ''."
+    n = int(runs.cached.sum()) if "cached" in runs else 0
+    return "" if not n else (f"{n} of {len(runs)} runs were read from the trial cache (`trials/` in the output folder), trained by an earlier "
+                             "render with the same data and settings. The cache does not know imgbook's code: delete that folder to train them again.")
 
 # %% ../nbs/08_experiments.ipynb #3a2575c4
 def experiment_row(res:FitResult, # from `fit`
