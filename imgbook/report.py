@@ -26,7 +26,7 @@ from .data import parse_spec, resolve_spec
 __all__ = ['PRESETS', 'STUDIES', 'DATA_KEYS', 'STUDY_HEADING', 'FOLDED_CODE_TEMPLATE', 'Study', 'get_study', 'notebook_dirs',
            'study_notebook', 'available_studies', 'Param', 'study_params', 'coerce_param', 'validate_params',
            'run_params', 'save_study', 'study_out_dir', 'report_paths', 'report_notebook', 'to_html', 'render',
-           'headline', 'verdict', 'write_index', 'render_all']
+           'headline', 'verdict', 'write_index', 'text_table', 'render_all']
 
 # %% ../nbs/90_report.ipynb #1b258349
 PRESETS = ("smoke", "standard", "full")
@@ -476,6 +476,13 @@ def write_index(out:str|Path, # the report folder
             f"<h1>imgbook reports</h1><p>imgbook {imgbook.__version__}</p>" + "".join(cards))
     p = out/"index.html"; p.write_text(page, encoding="utf-8")
     return p
+
+# %% ../nbs/90_report.ipynb #ab9d724e
+def text_table(df, # a pandas DataFrame whose cells are mostly sentences
+              ):
+    "`df` styled for reading: every cell and header left-aligned, no string cut short."
+    left = [("text-align", "left")]
+    return df.style.set_properties(**dict(left)).set_table_styles([dict(selector="th", props=left)])
 
 # %% ../nbs/90_report.ipynb #ce609fca
 def render_all(data:str="synthetic", # data spec: synthetic | folder:PATH | csv:PATH
