@@ -21,8 +21,8 @@ from .core import ImgbookError, cpu_name, progress
 from .models import model_stats
 
 # %% auto #0
-__all__ = ['VARIANT_COLUMNS', 'CHECKLIST', 'Variant', 'file_mb', 'onnx_variant', 'cpu_variants', 'benchmark_variants',
-           'accuracy_gate', 'choose_variant', 'deployment_checklist']
+__all__ = ['VARIANT_COLUMNS', 'CHECKLIST', 'Variant', 'file_mb', 'onnx_variant', 'cpu_variants', 'accuracy_drop_pp',
+           'benchmark_variants', 'accuracy_gate', 'choose_variant', 'deployment_checklist']
 
 # %% ../nbs/24_deployment.ipynb #e5c874dd
 @dataclass
@@ -92,6 +92,12 @@ VARIANT_COLUMNS = ["name", "backend", "precision", "size_mb", "accuracy", "balan
                    "p50_ms_bs1", "p99_ms_bs1", "throughput_bs16", "speedup_bs1", "speedup_bs16", "gops_bs16",
                    "pct_fp32_peak", "pct_int8_peak", "status", "note", "onnx"]
 
+def accuracy_drop_pp(reference:float|pd.Series, # balanced accuracy of the fp32 model
+                     balanced_accuracy:float|pd.Series, # that of the optimised model(s)
+                    ):
+    "The gate's metric in percentage points, to 1e-6 pp: a variant that scores the same by another float path reads +0.00, not -0.00."
+    return np.round(100 * (reference - balanced_accuracy), 6) + 0.0
+
 def benchmark_variants(variants:list[Variant], # built variants; the first that ran is the reference (torch eager)
                        x:np.ndarray, # uint8 NHWC held-out images (accuracy, agreement)
                        y:np.ndarray|None, # their labels (None: no accuracy, e.g. random weights)
@@ -123,7 +129,7 @@ def benchmark_variants(variants:list[Variant], # built variants; the first that 
         rows.append(r)
     df = pd.DataFrame(rows).reindex(columns=VARIANT_COLUMNS)
     base = df.set_index("name").loc[ran[0].name]
-    df["acc_drop_pp"] = (100 * (base.balanced_accuracy - df.balanced_accuracy)).round(6) + 0.0  # the gate's metric; to 1e-6 pp, so equal scores read 0.00, not -0.00
+    df["acc_drop_pp"] = accuracy_drop_pp(base.balanced_accuracy, df.balanced_accuracy)
     df["speedup_bs1"], df["speedup_bs16"] = base.p50_ms_bs1 / df.p50_ms_bs1, df.throughput_bs16 / base.throughput_bs16
     return df
 

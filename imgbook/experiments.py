@@ -207,7 +207,7 @@ def run_trials(trials:list, # trial specs: dicts or (frozen) dataclasses, JSON-a
 def cache_note(runs:pd.DataFrame, # from `run_trials` (its `cached` column)
               ) -> str:
     "A sentence for the report when some `runs` were read from the trial cache instead of trained, else ''."
-    n = int(runs.cached.sum()) if "cached" in runs else 0
+    n = int(runs.cached.sum())
     return "" if not n else (f"{n} of {len(runs)} runs were read from the trial cache (`trials/` in the output folder), trained by an earlier "
                              "render with the same data and settings. The cache does not know imgbook's code: delete that folder to train them again.")
 
