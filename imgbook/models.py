@@ -22,9 +22,9 @@ from .images import MEAN, STD
 
 # %% auto #0
 __all__ = ['MODELS', 'WEIGHT_EXTS', 'WEIGHTS_HINT', 'WEIGHT_PACKAGES', 'INIT_CHOICES', 'vit_patch_size', 'ModelSpec',
-           'list_models', 'get_spec', 'model_family', 'Weights', 'offline', 'resolve_weights', 'load_weights_file',
-           'effnet_pytorch_to_timm', 'WeightPackage', 'fold_input_norm', 'create_model', 'resolve_start',
-           'scratch_notice', 'model_stats']
+           'list_models', 'get_spec', 'model_family', 'pretrained_size', 'Weights', 'offline', 'resolve_weights',
+           'load_weights_file', 'effnet_pytorch_to_timm', 'WeightPackage', 'fold_input_norm', 'create_model',
+           'resolve_start', 'scratch_notice', 'model_stats']
 
 # %% ../nbs/05_models.ipynb #3207f1ff
 def vit_patch_size(img_size:int, # input side in pixels
@@ -78,6 +78,10 @@ def get_spec(name:str, # a zoo name such as 'resnet18'
 def model_family(name:str) -> str:
     "The family ('cnn', 'vit' or 'hybrid') of zoo model `name`."
     return get_spec(name).family
+
+def pretrained_size(name:str) -> int:
+    "The image side zoo model `name`'s ImageNet weights were trained at (timm's pretrained config)."
+    return timm.models.get_pretrained_cfg(get_spec(name).timm_name).input_size[-1]
 
 # %% ../nbs/05_models.ipynb #3ef53aee
 WEIGHT_EXTS = (".safetensors", ".pth", ".pt", ".bin")

@@ -24,7 +24,7 @@ from . import core
 from .core import ImgbookError, default_device, set_seed, set_threads, to_jsonable, unique_path
 from .data import MEAN, STD, ImageData, make_loader, parse_spec
 from .metrics import evaluate, predict
-from .models import create_model, get_spec
+from .models import create_model, get_spec, pretrained_size
 
 # %% auto #0
 __all__ = ['BALANCE', 'SELECT', 'INIT', 'TRAIN', 'RECIPES', 'RECIPE_OVERRIDES', 'PROBE_C', 'CHECKPOINT_FORMAT', 'TrainConfig',
@@ -100,10 +100,11 @@ def auto_schedule(init:str, # 'scratch' or 'pretrained' (the start actually used
                   img_size:int=0, # image side; 0: automatic
                   epochs:int=0, # training epochs; 0: automatic
                   many:bool=False, # one run of a study of many (an ablation, a learning curve), which shares the budget
+                  model:str="efficientnet_lite0", # zoo name, for the size its ImageNet weights were trained at
                  ) -> tuple[int, int]:
-    "`(img_size, epochs)` with each 0 replaced: 224 px for your own data from ImageNet weights (128 px when `many`), else 64; 12 epochs to fine-tune (6 when `many`), 30 from scratch (12)."
+    "`(img_size, epochs)` with each 0 replaced: `model`'s ImageNet size for your own data from ImageNet weights (128 px when `many`), else 64; 12 epochs to fine-tune (6 when `many`), 30 from scratch (12)."
     own, pre = parse_spec(data)[0] != "synthetic", init == "pretrained"
-    size = (128 if many else 224) if pre and own else 64
+    size = (128 if many else pretrained_size(model)) if pre and own else 64
     n = (6 if many else 12) if pre else (12 if many else 30)
     return img_size or size, epochs or n
 
