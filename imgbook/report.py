@@ -387,7 +387,10 @@ def _run(study:str, nb:Path, paths:dict, values:dict, out:Path, progress:bool) -
             with mock.patch.dict(os.environ, env):
                 pm.execute_notebook(str(src), str(paths["ipynb"]), parameters=values, kernel_name="python3",
                                     progress_bar=_show_progress(progress), cwd=str(out), config=_kernel_config(),
-                                    extra_arguments=["--IPKernelApp.capture_fd_output=False"])  # the kernel's own stderr stays the console
+                                    extra_arguments=["--IPKernelApp.capture_fd_output=False",  # the kernel's own stderr stays the console
+                                                     # jupyter_client interrupts a kernel before shutting it down, and ipykernel may log that
+                                                     # as "ERROR | KeyboardInterrupt caught in kernel" after a good run; cell errors come through papermill
+                                                     "--IPKernelApp.log_level=CRITICAL"])
         except PapermillExecutionError as e:
             saved = out/f"{study}.failed.ipynb"
             if paths["ipynb"].exists(): os.replace(paths["ipynb"], saved)

@@ -1,6 +1,8 @@
 "The report runner: parameter injection, validation, never overwriting, failures, the index, STUDY.json."
 import json, time
+from dataclasses import replace
 
+import nbformat
 import pytest
 
 from conftest import FIXTURES, REPO, assert_clean_error, assert_reader_html, cli
@@ -87,6 +89,18 @@ def test_failing_cell_names_the_cell(tiny_study, tmp_path, capsys):
                        f"partial notebook saved to {tmp_path/'tiny.failed.ipynb'}", exit_code=2)
     assert (tmp_path/"tiny.failed.ipynb").exists() and not (tmp_path/"tiny.ipynb").exists()
     assert run(capsys, "report", tiny_study, "--out", tmp_path)[0] == 0  # a failed run does not block the next one
+
+
+def test_kernel_log_noise_stays_off_the_console(tiny_study, tmp_path, monkeypatch, capfd):
+    "jupyter_client interrupts a kernel before shutting it down and ipykernel may log that as an ERROR; the console shows the study's own stderr only."
+    nb = nbformat.read(FIXTURES/"tiny_study.ipynb", as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell('import sys\nget_ipython().kernel.log.error("KeyboardInterrupt caught in kernel.")\n'
+                                                 'print("the study\'s own stderr", file=sys.__stderr__, flush=True)'))
+    nbformat.write(nb, tmp_path/"noisy.ipynb")
+    monkeypatch.setitem(report.STUDIES, tiny_study, replace(report.STUDIES[tiny_study], notebook=str(tmp_path/"noisy.ipynb")))
+    render(tiny_study, out=tmp_path/"out", progress=False)
+    err = capfd.readouterr().err
+    assert "the study's own stderr" in err and "KeyboardInterrupt caught" not in err, err
 
 
 def test_relative_data_path_is_resolved(tiny_study, tmp_path, monkeypatch):
