@@ -6,7 +6,8 @@ Docs: https://imgbook.github.io/imgbook/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #2be43075
 from __future__ import annotations
-import hashlib, json, os, platform, random, sys
+import hashlib, json, os, platform, random, subprocess, sys
+from datetime import datetime, timezone
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,8 +19,9 @@ if TYPE_CHECKING: import torch  # imported where used: the bundle and the CLI im
 import imgbook
 
 # %% auto #0
-__all__ = ['ImgbookError', 'in_test', 'temp_dir', 'set_seed', 'set_threads', 'default_device', 'cpu_name', 'env_info',
-           'to_jsonable', 'stable_hash', 'unique_path', 'save_json', 'progress', 'console_output', 'cache_dir']
+__all__ = ['CPU_FEATURES', 'ImgbookError', 'in_test', 'temp_dir', 'set_seed', 'set_threads', 'default_device', 'cpu_name',
+           'cpu_features', 'git_commit', 'env_info', 'to_jsonable', 'stable_hash', 'unique_path', 'save_json',
+           'progress', 'console_output', 'cache_dir']
 
 # %% ../nbs/00_core.ipynb #68d30f31
 class ImgbookError(Exception):
@@ -75,13 +77,34 @@ def cpu_name() -> str:
     except OSError: pass
     return platform.processor() or platform.machine()
 
+CPU_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+
+def cpu_features() -> str:
+    "The CPU flags that decide which int8/bf16 kernels run (of `CPU_FEATURES`), space-separated; '' when /proc/cpuinfo is unreadable."
+    try: flags = next(l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")).split(":", 1)[1].split()
+    except (OSError, StopIteration): return ""
+    return " ".join(f for f in CPU_FEATURES if f in flags)
+
+def git_commit(root:str|Path|None=None, # a source checkout; None: the one imgbook is imported from
+              ) -> str|None:
+    "The checkout's short commit hash, with '+dirty' when tracked files have changes; None outside a checkout or without git."
+    root = Path(root) if root else Path(imgbook.__file__).resolve().parent.parent
+    if not (root/".git").exists(): return None  # an installed package (or a folder inside another repository)
+    # --no-optional-locks: reading the status must not take index.lock from a commit running at the same time
+    git = lambda *a: subprocess.run(["git", "--no-optional-locks", "-C", str(root), *a], capture_output=True, text=True, timeout=10)
+    try: head, status = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError): return None
+    if head.returncode or status.returncode: return None
+    return head.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
+
 def env_info() -> dict:
-    "Versions and hardware a result was measured on (the `env` key of every `STUDY.json`)."
+    "Versions, hardware, commit and date a result was measured with (the `env` key of every `STUDY.json`)."
     import torch
     cuda = torch.cuda.is_available()
     return dict(imgbook=imgbook.__version__, python=platform.python_version(), torch=torch.__version__,
                 cpu=cpu_name(), cpu_count=os.cpu_count(), threads=torch.get_num_threads(),
-                device=torch.cuda.get_device_name(0) if cuda else "cpu", platform=platform.platform())
+                device=torch.cuda.get_device_name(0) if cuda else "cpu", platform=platform.platform(),
+                cpu_features=cpu_features(), commit=git_commit(), date=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 # %% ../nbs/00_core.ipynb #65566e40
 def to_jsonable(o):
