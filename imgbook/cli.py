@@ -13,7 +13,7 @@ import imgbook
 
 # %% auto #0
 __all__ = ['cmd_studies', 'cmd_report', 'cmd_data_check', 'cmd_train', 'cmd_bench', 'cmd_deploy_check', 'cmd_predict',
-           'cmd_monitor_reference', 'cmd_monitor', 'cli_parser', 'main']
+           'cmd_monitor_reference', 'cmd_monitor', 'cmd_results_add', 'cmd_results_table', 'cli_parser', 'main']
 
 # %% ../nbs/91_cli.ipynb #37181258
 def cmd_studies(args) -> int:
@@ -111,6 +111,20 @@ def cmd_monitor(args) -> int:
     print(f"log: {r['log']} ({len(r['processed'])} new window(s))\ndashboard: {r['dashboard']}" + (f"\nlabel next: {r['label_next']}" if r["label_next"] else ""))
     return 1 if r["problems"] else 0
 
+# %% ../nbs/91_cli.ipynb #cd465ebf
+def cmd_results_add(args) -> int:
+    "Append the study runs of report folders (or STUDY.json files) to the runs file."
+    from imgbook.results import add_runs
+    rows = add_runs(args.reports, args.runs, args.source, args.note)
+    for r in rows: print(f"{args.runs}: + {r['study']} {r['date']} {r['commit'] or '(no commit)'} {r['preset']} {r['runtime_s']} s  {r['headline']}")
+    return 0
+
+def cmd_results_table(args) -> int:
+    "Regenerate the measurements page and the README's reference-run table from the runs file."
+    from imgbook.results import write_tables
+    for p in write_tables(args.runs, args.page, args.readme): print(f"wrote {p}")
+    return 0
+
 # %% ../nbs/91_cli.ipynb #94c020f5
 def cli_parser() -> argparse.ArgumentParser:
     "The `imgbook` argument parser."
@@ -192,6 +206,20 @@ def cli_parser() -> argparse.ArgumentParser:
     mw.add_argument("--min-run", type=int, default=1, metavar="N", help="consecutive windows below alpha before an alert (default: 1)")
     mw.add_argument("--top", type=int, default=20, metavar="N", help="images to label next per window (default: 20)")
     mw.set_defaults(fn=cmd_monitor)
+
+    rs = sub.add_parser("results", help="measurements as data: record study runs in results/runs.csv, generate tables from it")
+    rs = rs.add_subparsers(dest="results_command", metavar="COMMAND", required=True)
+    ra = rs.add_parser("add", help="append one row per STUDY.json in REPORT_DIR (append-only; a run already there is refused)")
+    ra.add_argument("reports", nargs="+", metavar="REPORT_DIR", help="report folders or STUDY.json files")
+    ra.add_argument("--runs", default="results/runs.csv", metavar="FILE", help="the runs file (default: results/runs.csv)")
+    ra.add_argument("--source", default=None, metavar="TEXT", help="the source column (default: each STUDY.json's path)")
+    ra.add_argument("--note", default="", metavar="TEXT", help="what a reader must know about these runs (e.g. 'another job shared the CPU')")
+    ra.set_defaults(fn=cmd_results_add)
+    rt = rs.add_parser("table", help="write docs/measurements.md and the README's reference-run table from the runs file")
+    rt.add_argument("--runs", default="results/runs.csv", metavar="FILE", help="the runs file (default: results/runs.csv)")
+    rt.add_argument("--page", default="docs/measurements.md", metavar="FILE", help="the measurements page (default: docs/measurements.md)")
+    rt.add_argument("--readme", default="README.md", metavar="FILE", help="README with <!-- runs:begin --> / <!-- runs:end --> markers (default: README.md)")
+    rt.set_defaults(fn=cmd_results_table)
     return p
 
 # %% ../nbs/91_cli.ipynb #002bac0d
