@@ -232,8 +232,9 @@ def estimate_accuracy(ref:Reference, # from `fit_reference`
                      ) -> dict:
     "Label-free accuracy estimates: ATC on negative entropy (`atc`) and on max confidence (`atc_mc`), DoC, average confidence."
     p = softmax(logits, ref.temperature)
-    return dict(atc=float((confidence_scores(p, 'ne') > ref.atc_ne).mean()), atc_mc=float((confidence_scores(p, 'mc') > ref.atc_mc).mean()),
-                doc=float(np.clip(ref.accuracy - (ref.conf_mean - p.max(1).mean()), 0, 1)), avg_conf=float(p.max(1).mean()))
+    est = dict(atc=(confidence_scores(p, 'ne') > ref.atc_ne).mean(), atc_mc=(confidence_scores(p, 'mc') > ref.atc_mc).mean(),
+               doc=ref.accuracy - (ref.conf_mean - p.max(1).mean()), avg_conf=p.max(1).mean())
+    return {k: float(np.clip(v, 0, 1)) for k, v in est.items()}  # an accuracy: DoC alone can leave [0, 1], the clip holds for every estimate
 
 # %% ../nbs/25_drift.ipynb #223319e4
 def window_pvalues(ref:Reference, # from `fit_reference`
