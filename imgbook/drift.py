@@ -640,12 +640,14 @@ PUBLISHED_MAE_PP = dict(atc="3.9–4.3", doc="11.1", avg_conf="11.9")  # Garg et
 FPR_BAR = 0.07  # the bar for the no-shift false-positive rate at alpha = 0.05
 
 def check_params(shifts:list, severities:list, window_sizes:list, alpha:float, n_permutations:int, repeats:int, null_repeats:int,
-                 pool_size:int, shift_column:str, source_values:list):
+                 pool_size:int, shift_column:str, source_values:list, init:str="auto"):
     "Stop with one clear message on a parameter the study cannot run with."
     from imgbook.shifts import IMAGE_SHIFTS, POPULATION_SHIFTS, SEVERITIES
     known = {**IMAGE_SHIFTS, **POPULATION_SHIFTS}
     if bad := [s for s in shifts if s not in known]: raise ImgbookError(f"shifts: {bad[0]!r} is unknown (shifts: {', '.join(known)})")
+    from imgbook.models import INIT_CHOICES
     if not severities or (bad := [s for s in severities if s not in SEVERITIES]): raise ImgbookError(f"severities={severities}: each must be one of {', '.join(map(str, SEVERITIES))}")
+    if init not in INIT_CHOICES: raise ImgbookError(f"init={init!r}: must be one of {', '.join(INIT_CHOICES)}")
     if not window_sizes or any(not isinstance(n, int) or n < 2 for n in window_sizes): raise ImgbookError(f"window_sizes={window_sizes}: need whole numbers >= 2")
     if not 0 < alpha < 0.5: raise ImgbookError(f"alpha={alpha}: must be in (0, 0.5)")
     if (n_permutations + 1)*alpha < 1: raise ImgbookError(f"n_permutations={n_permutations}: with alpha={alpha} a permutation p-value (k+1)/(B+1) can never fall below alpha; use at least {math.ceil(1/alpha)}")
