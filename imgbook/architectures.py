@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from scipy import ndimage, stats
 from torch import nn
 
-from .core import ImgbookError
+from .core import ImgbookError, existing_path
 from .data import to_tensor
 from .experiments import run_trials, train_trial
 from .models import model_family, resolve_weights, vit_patch_size
@@ -32,7 +32,7 @@ def pretrained_weights(models:list[str], # zoo names
                        weights:str|Path|None=None, # explicit folder (or file, for one model); None: the resolver's own search
                       ) -> tuple[dict, dict]:
     "`(found, missing)`: zoo name -> `Weights` for models whose pretrained weights resolve, and name -> why not for the rest."
-    if weights and not Path(weights).exists(): raise ImgbookError(f"weights={weights}: no such file or folder")
+    if weights: existing_path(weights, "weights")
     found, missing = {}, {}
     for m in models:
         try: found[m] = resolve_weights(m, weights or None)

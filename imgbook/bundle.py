@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 import imgbook
-from .core import ImgbookError, unique_path
+from .core import ImgbookError, unique_path, writable_dir
 from .images import MEAN, STD, read_image
 
 # %% auto #0
@@ -59,7 +59,7 @@ def write_bundle(out_dir:str|Path, # bundle folder to create (a free variant of 
                  **meta, # anything else to record (variant, model, accuracy, checklist, …)
                 ) -> Path:
     "Write `model.onnx` + `bundle.json` into a new folder; returns the folder."
-    out = unique_path(out_dir); out.mkdir(parents=True)
+    out = unique_path(out_dir); writable_dir(out.parent, "bundle folder"); out.mkdir()
     shutil.copyfile(onnx_path, out/"model.onnx")
     doc = dict(format=BUNDLE_FORMAT, imgbook_version=imgbook.__version__, classes=list(classes), img_size=img_size, in_chans=in_chans,
                preprocessing=dict(decode="imgbook.images.read_image: EXIF transpose, RGB, Pillow box (shrink) / bilinear (enlarge) resize to img_size square",

@@ -228,8 +228,9 @@ def main(argv:list[str]|None=None, # arguments without the program name (default
     "Run the `imgbook` command and return its exit code."
     try: args = cli_parser().parse_args(argv)
     except SystemExit as e: return e.code if isinstance(e.code, int) else int(e.code is not None)
-    from imgbook.core import ImgbookError
+    from imgbook.core import ImgbookError, offline
     if getattr(args, "offline", False): os.environ["IMGBOOK_OFFLINE"] = "1"  # read by the weight resolver, here and in report kernels
+    if args.command in ("report", "train"): offline()  # asked once per run; report kernels and workers inherit the answer
     try: return args.fn(args)
     except ImgbookError as e:
         print(f"imgbook: error: {' '.join(str(e).split())}", file=sys.stderr)

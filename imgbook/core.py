@@ -19,9 +19,9 @@ if TYPE_CHECKING: import torch  # imported where used: the bundle and the CLI im
 import imgbook
 
 # %% auto #0
-__all__ = ['CPU_FEATURES', 'ImgbookError', 'in_test', 'temp_dir', 'set_seed', 'set_threads', 'default_device', 'cpu_name',
-           'cpu_features', 'git_commit', 'env_info', 'to_jsonable', 'stable_hash', 'unique_path', 'save_json',
-           'progress', 'console_output', 'cache_dir']
+__all__ = ['CPU_FEATURES', 'MODEL_HUB', 'ImgbookError', 'in_test', 'temp_dir', 'set_seed', 'set_threads', 'default_device',
+           'cpu_name', 'cpu_features', 'git_commit', 'env_info', 'to_jsonable', 'stable_hash', 'unique_path',
+           'save_json', 'existing_path', 'writable_dir', 'progress', 'console_output', 'cache_dir', 'offline']
 
 # %% ../nbs/00_core.ipynb #68d30f31
 class ImgbookError(Exception):
@@ -143,6 +143,33 @@ def save_json(o, path:str|Path, # where to write; parent folders are created
     os.replace(tmp, path)
     return path
 
+# %% ../nbs/00_core.ipynb #7ec532b0
+def existing_path(path:str|Path, # a file or folder the user named
+                  what:str, # how the user named it, for the message: 'weights', '--checkpoint', …
+                 ) -> Path:
+    "`path` as an absolute path if it is a readable file or folder; else an `ImgbookError` naming it and the problem."
+    p = Path(path).expanduser().absolute()
+    if not p.exists(): raise ImgbookError(f"{what}={path}: no such file or folder")
+    if not os.access(p, os.R_OK): raise ImgbookError(f"{what}={path}: not readable (permission denied)")
+    return p
+
+def _file_in_the_way(p:Path) -> Path|None:
+    "The first component of `p` that exists and is not a folder."
+    return next((q for q in [*reversed(p.parents), p] if q.exists() and not q.is_dir()), None)
+
+def writable_dir(path:str|Path, # a folder the user named for output
+                 what:str, # how the user named it, for the message: '--out', 'out_dir', '--log', …
+                ) -> Path:
+    "`path` as an absolute folder that exists (created if needed) and takes new files; else an `ImgbookError` naming it and why."
+    import tempfile
+    p = Path(path).expanduser().absolute()
+    if blocker := _file_in_the_way(p): raise ImgbookError(f"{what}={path}: cannot make this folder: {blocker} is a file")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=p, prefix=".imgbook-write-check-"): pass
+    except OSError as e: raise ImgbookError(f"{what}={path}: cannot write to this folder ({e.strerror or type(e).__name__})") from None
+    return p
+
 # %% ../nbs/00_core.ipynb #c565a901
 def _progress_file():
     return sys.__stderr__ if os.environ.get("IMGBOOK_CONSOLE") else sys.stderr
@@ -170,3 +197,18 @@ def cache_dir(*parts:str) -> Path:
     root = Path(os.environ.get("IMGBOOK_CACHE") or Path.home()/".cache"/"imgbook")
     p = root.joinpath(*parts); p.mkdir(parents=True, exist_ok=True)
     return p
+
+# %% ../nbs/00_core.ipynb #9476a003
+MODEL_HUB = ("huggingface.co", 443)  # where timm's hub loading downloads pretrained weights from
+
+def offline() -> bool:
+    "True when the user asked for no network (`HF_HUB_OFFLINE`, `IMGBOOK_OFFLINE`) or the model hub does not answer (asked once)."
+    if any(os.environ.get(k, "").lower() in ("1", "true", "yes") for k in ("HF_HUB_OFFLINE", "IMGBOOK_OFFLINE")): return True
+    if os.environ.get("IMGBOOK_OFFLINE", "").lower() in ("0", "false", "no"): return False  # asked already: the hub answered
+    import socket
+    try: socket.create_connection(MODEL_HUB, timeout=2).close(); os.environ["IMGBOOK_OFFLINE"] = "0"; return False
+    except OSError as e:
+        os.environ["IMGBOOK_OFFLINE"] = "1"
+        print(f"imgbook: offline: the model hub ({MODEL_HUB[0]}) is out of reach ({e.strerror or type(e).__name__}); "
+              "using local and packaged weights", file=_progress_file(), flush=True)
+        return True

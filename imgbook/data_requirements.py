@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from .core import ImgbookError
+from .core import ImgbookError, existing_path
 from .data import ImageData
 from .experiments import run_trials, train_trial
 from .models import list_models
@@ -509,7 +509,7 @@ def check_params(model:str, # zoo name
                 ):
     "Raise an `ImgbookError` naming the first parameter with a bad value and the problem."
     if model not in list_models(): raise ImgbookError(f"model={model!r}: unknown model; valid: {', '.join(list_models())}")
-    if weights_dir and not Path(weights_dir).expanduser().exists(): raise ImgbookError(f"weights_dir={weights_dir}: no such file or folder")
+    if weights_dir: existing_path(weights_dir, "weights_dir")
     if len(set(fractions)) < 3 or not all(isinstance(f, (int, float)) and 0 < f <= 1 for f in fractions):
         raise ImgbookError(f"fractions={fractions}: need at least 3 distinct shares in (0, 1] (a fit and its backtest), e.g. [0.125, 0.25, 0.5, 1.0]")
     if seeds < 2: raise ImgbookError(f"seeds={seeds}: need at least 2 seeds per size for the bootstrap intervals (3 or more for numbers to act on)")

@@ -525,7 +525,8 @@ def monitor(bundle:str|Path, # a deployment bundle folder (ONNX Runtime; its mod
            ) -> dict:
     "Run every detector and the label-free estimate on each new window of a stream; append the log, raise alerts, rank images to label, write a dashboard."
     from imgbook.bundle import load_bundle
-    from imgbook.core import unique_path
+    from imgbook.core import unique_path, writable_dir
+    writable_dir(Path(log).parent, "--log folder"); writable_dir(out, "--out")
     b = load_bundle(bundle); ref = load_reference(reference or Path(bundle)/"reference.npz")
     if list(ref.classes) != list(b.meta["classes"]): raise ImgbookError(f"reference classes {ref.classes} differ from the bundle's {b.meta['classes']}")
     log = Path(log); done = set(pd.read_csv(log, usecols=["window"], dtype=str).window) if log.exists() and log.stat().st_size else set()
@@ -612,11 +613,13 @@ def bundle_reference(bundle:str|Path, # a deployment bundle folder
                     ) -> tuple:
     "Compute and save the reference statistics of a bundle on labelled held-out images (ONNX Runtime, no torch); returns (path, problems)."
     from imgbook.bundle import load_bundle
+    from imgbook.core import writable_dir
+    path = Path(path or Path(bundle)/"reference.npz"); writable_dir(path.parent, "--out folder")
     b = load_bundle(bundle); paths, labels = labelled_files(data)
     if bad := sorted(set(labels) - set(b.meta["classes"])): raise ImgbookError(f"{data}: class {bad[0]!r} is not one of the bundle's ({', '.join(b.meta['classes'])})")
     x, kept, problems = read_images(paths, b.meta["img_size"]); lab = dict(zip(paths, labels))
     ref = fit_reference(bundle_outputs(b, x, np.array([b.meta["classes"].index(lab[p]) for p in kept])), b.meta["classes"])
-    return save_reference(ref, path or Path(bundle)/"reference.npz"), problems
+    return save_reference(ref, path), problems
 
 # %% ../nbs/25_drift.ipynb #4abdeffd
 def model_outputs(model, # a trained timm classifier (torch)

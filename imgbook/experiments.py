@@ -21,7 +21,7 @@ import imgbook
 from . import core
 from .bench import benchmark
 from .backends import torch_backend
-from .core import ImgbookError, env_info, save_json, set_seed, stable_hash, to_jsonable
+from .core import ImgbookError, env_info, existing_path, save_json, set_seed, stable_hash, to_jsonable, writable_dir
 from .data import ImageData, group_folds, load_data, subset
 from .metrics import evaluate, predict
 from .models import create_model, model_family, model_stats
@@ -303,6 +303,8 @@ def train_model(data:str|ImageData="synthetic", # data spec ('synthetic', 'folde
     "Train one model end to end; returns `dict(checkpoint, metrics, row, history)`."
     known = {f.name for f in fields(TrainConfig)} - set(TRIAL_KEYS)
     if bad := sorted(set(cfg) - known): raise ImgbookError(f"train_model: unknown option(s) {bad}; valid: {sorted(known)}")
+    if cfg.get("weights"): existing_path(cfg["weights"], "weights")
+    writable_dir(out_dir, "out_dir")
     if isinstance(data, str): data = load_data(data, img_size=img_size, seed=seed, n_synthetic=n_synthetic)
     trial = Trial(model, augment if isinstance(augment, str) else ",".join(augment), seed=seed, img_size=data.img_size,
                   epochs=epochs, params=cfg)

@@ -17,12 +17,12 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .core import ImgbookError
+from .core import ImgbookError, existing_path, offline
 from .images import MEAN, STD
 
 # %% auto #0
 __all__ = ['MODELS', 'WEIGHT_EXTS', 'WEIGHTS_HINT', 'WEIGHT_PACKAGES', 'INIT_CHOICES', 'vit_patch_size', 'ModelSpec',
-           'list_models', 'get_spec', 'model_family', 'pretrained_size', 'Weights', 'offline', 'resolve_weights',
+           'list_models', 'get_spec', 'model_family', 'pretrained_size', 'Weights', 'resolve_weights',
            'load_weights_file', 'effnet_pytorch_to_timm', 'WeightPackage', 'fold_input_norm', 'create_model',
            'resolve_start', 'scratch_notice', 'model_stats']
 
@@ -94,10 +94,6 @@ class Weights:
     path: Path # the weights file
     source: str # 'explicit', 'IMGBOOK_WEIGHTS', 'hub cache', 'download', or 'package NAME'
     def __str__(self): return f"{self.path} ({self.source})"
-
-def offline() -> bool:
-    "True when the user asked for no network (`HF_HUB_OFFLINE=1` or `IMGBOOK_OFFLINE=1`)."
-    return any(os.environ.get(k, "").lower() in ("1", "true", "yes") for k in ("HF_HUB_OFFLINE", "IMGBOOK_OFFLINE"))
 
 def _in_folder(d:Path, names:tuple) -> list[Path]:
     return [d/f"{n}{ext}" for n in names for ext in WEIGHT_EXTS]
@@ -275,10 +271,11 @@ def resolve_start(model:str, # zoo name
                  ) -> tuple:
     "`(Weights, None)` to start from ImageNet, or `(None, why)` to start from scratch."
     if init not in INIT_CHOICES: raise ImgbookError(f"init={init!r}: must be one of {', '.join(INIT_CHOICES)}")
+    if weights: existing_path(weights, "weights")
     if init == "scratch": return None, "init=scratch"
     try: return resolve_weights(model, weights), None
     except ImgbookError as e:
-        if init == "pretrained": raise
+        if init == "pretrained" or weights: raise
         return None, str(e)
 
 def scratch_notice(model:str, # zoo name

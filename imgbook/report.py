@@ -19,14 +19,14 @@ from papermill.exceptions import PapermillExecutionError
 from traitlets.config import Config
 
 import imgbook
-from .core import ImgbookError, env_info, in_test, save_json, temp_dir, unique_path
+from .core import ImgbookError, env_info, existing_path, in_test, save_json, temp_dir, unique_path, writable_dir
 from .data import parse_spec, resolve_spec
 
 # %% auto #0
-__all__ = ['PRESETS', 'STUDIES', 'DATA_KEYS', 'STUDY_HEADING', 'FOLDED_CODE_TEMPLATE', 'Study', 'get_study', 'notebook_dirs',
-           'study_notebook', 'available_studies', 'Param', 'study_params', 'coerce_param', 'validate_params',
-           'run_params', 'save_study', 'study_out_dir', 'report_paths', 'report_notebook', 'to_html', 'render',
-           'headline', 'verdict', 'write_index', 'text_table', 'render_all']
+__all__ = ['PRESETS', 'STUDIES', 'DATA_KEYS', 'STUDY_HEADING', 'FOLDED_CODE_TEMPLATE', 'PATH_PARAMS', 'Study', 'get_study',
+           'notebook_dirs', 'study_notebook', 'available_studies', 'Param', 'study_params', 'coerce_param',
+           'validate_params', 'run_params', 'save_study', 'study_out_dir', 'report_paths', 'report_notebook', 'to_html',
+           'render', 'headline', 'verdict', 'write_index', 'text_table', 'render_all']
 
 # %% ../nbs/90_report.ipynb #1b258349
 PRESETS = ("smoke", "standard", "full")
@@ -289,8 +289,7 @@ def study_out_dir(out_dir:str|Path, # the study's `out_dir` parameter
                  ) -> Path:
     "The folder a study run writes into: `out_dir`, or a fresh `temp_dir` while `nbdev-test` runs the notebook."
     if in_test(): return temp_dir("imgbook-test-")
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    return out
+    return writable_dir(out_dir, "out_dir")
 
 # %% ../nbs/90_report.ipynb #672782ac
 def report_paths(study:str, # the study name
@@ -405,8 +404,14 @@ def _run(study:str, nb:Path, paths:dict, values:dict, out:Path, progress:bool) -
     return paths
 
 # %% ../nbs/90_report.ipynb #0df055c7
+PATH_PARAMS = ("weights", "weights_dir", "checkpoint")  # study parameters that name an input file or folder
+
+def _input_paths(values:dict) -> dict:
+    "`values` with every named input path checked and made absolute: the kernel runs in the report folder, not where the user typed it."
+    return {k: str(existing_path(v, k)) if k in PATH_PARAMS and v else v for k, v in values.items()}
+
 def _prepare(study:str, data:str, out:Path, preset:str, params:dict|None) -> tuple[Path, dict]:
-    "Check everything about one study run before anything runs: its notebook, preset and parameters."
+    "Check everything about one study run before anything runs: its notebook, preset, parameters and the paths they name."
     nb, s = study_notebook(study), get_study(study)
     if preset not in PRESETS: raise ImgbookError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
     if clash := {"data", "out_dir"} & set(params or {}):
@@ -414,7 +419,7 @@ def _prepare(study:str, data:str, out:Path, preset:str, params:dict|None) -> tup
     preset_values, spec = s.presets.get(preset, {}), resolve_spec(data)
     if preset != "smoke" and parse_spec(spec)[0] != "synthetic":  # smoke stays a quick pipeline check on any data
         preset_values = {k: 0 if k in s.synthetic_only else v for k, v in preset_values.items()}
-    values = validate_params(study, {**preset_values, **(params or {})})
+    values = _input_paths(validate_params(study, {**preset_values, **(params or {})}))
     return nb, {**values, **validate_params(study, dict(data=spec, out_dir=str(out)))}
 
 def render(study:str, # a key of `STUDIES`
@@ -430,7 +435,7 @@ def render(study:str, # a key of `STUDIES`
     nb, values = _prepare(study, data, out, preset, params)
     paths = report_paths(study, out)
     _claim(paths.values(), force)
-    out.mkdir(parents=True, exist_ok=True)
+    writable_dir(out, "--out")
     print(f"{study}: rendering {nb.name} (preset {preset}, data {data}) into {out}", flush=True)
     return _run(study, nb, paths, values, out, progress)
 
@@ -505,7 +510,7 @@ def render_all(data:str="synthetic", # data spec: synthetic | folder:PATH | csv:
         raise ImgbookError(f"parameter {unknown[0]!r} is not a parameter of any study ({', '.join(names)})")
     plans = {s: _prepare(s, data, out, preset, {k: v for k, v in params.items() if k in known[s]}) for s in names}
     _claim([p for s in names for p in report_paths(s, out).values()] + [out/"index.html"], force)
-    out.mkdir(parents=True, exist_ok=True)
+    writable_dir(out, "--out")
     errors = {}
     for i, s in enumerate(names, 1):
         nb, values = plans[s]
