@@ -18,7 +18,7 @@ from .images import MEAN, STD, read_image
 
 # %% auto #0
 __all__ = ['BUNDLE_FORMAT', 'checklist_text', 'checklist_failed', 'read_checklist', 'write_bundle', 'Bundle', 'load_bundle',
-           'predict_bundle']
+           'predict_bundle', 'anomaly_overlay', 'save_anomaly_maps']
 
 # %% ../nbs/12_bundle.ipynb #4bbb0051
 def checklist_text(checklist:dict) -> str:
@@ -97,11 +97,26 @@ class Bundle:
         logits = np.concatenate([o[0] for o in outs]) if outs else np.zeros((0, len(self.meta["classes"])), np.float32)
         return logits, (np.concatenate([o[1] for o in outs]) if outs and self.has_embedding else None)
 
+    @property
+    def is_anomaly(self) -> bool:
+        "Whether this is an anomaly detector's bundle (`imgbook.anomaly.anomaly_bundle`): outputs score and map, and a threshold."
+        return self.meta.get("task") == "anomaly"
+
+    def anomaly(self, images:list|np.ndarray, batch_size:int=16) -> tuple:
+        "`(scores (N,), maps (N, h, w))` of an anomaly bundle for image files or uint8 NHWC arrays: higher is more anomalous."
+        if not self.is_anomaly: raise ImgbookError(f"bundle {self.path}: a classifier, not an anomaly detector")
+        name, outs = self.session.get_inputs()[0].name, []
+        for i in range(0, len(images), batch_size): outs.append(self.session.run(None, {name: self.preprocess(images[i:i + batch_size])}))
+        return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
+
     def predict(self, images:list|np.ndarray) -> list[dict]:
-        "One dict per image: image, label, confidence (softmax)."
+        "One dict per image: image, label, confidence (softmax); for an anomaly bundle image, score and verdict ('defect' above the threshold, else 'good')."
+        names = [str(i) for i in images] if not isinstance(images, np.ndarray) else list(range(len(images)))
+        if self.is_anomaly:
+            s = self.anomaly(images)[0]
+            return [dict(image=n, score=float(v), verdict="defect" if v > self.meta["threshold"] else "good") for n, v in zip(names, s)]
         z = self.logits(images)
         p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
-        names = [str(i) for i in images] if not isinstance(images, np.ndarray) else list(range(len(images)))
         return [dict(image=n, label=self.meta["classes"][k], confidence=float(c)) for n, k, c in zip(names, p.argmax(1), p.max(1))]
 
 def load_bundle(path:str|Path, # a folder written by `write_bundle`
@@ -126,3 +141,29 @@ def predict_bundle(bundle:str|Path|Bundle, # a bundle folder or a loaded `Bundle
                   ) -> list[dict]:
     "Predict classes of image files with a bundle: image, label, confidence."
     return (bundle if isinstance(bundle, Bundle) else load_bundle(bundle)).predict(list(images))
+
+# %% ../nbs/12_bundle.ipynb #a4a94a2b
+def anomaly_overlay(image:np.ndarray, # uint8 (H, W, 3)
+                    amap:np.ndarray, # (h, w) patch scores
+                    threshold:float, # the bundle's threshold: the map is scaled so red saturates at twice it
+                   ) -> np.ndarray:
+    "The image with its anomaly map blended in as red, uint8 (H, W, 3)."
+    from PIL import Image
+    h, w = image.shape[:2]
+    m = np.asarray(Image.fromarray(np.asarray(amap, np.float32)).resize((w, h), Image.BILINEAR))
+    a = np.clip(m/(2*max(threshold, 1e-12)), 0, 1)[..., None]*0.6
+    return (image.astype(np.float32)*(1 - a) + np.array([255, 0, 0], np.float32)*a).round().astype(np.uint8)
+
+def save_anomaly_maps(bundle:Bundle, # a loaded anomaly bundle
+                      images:list, # image files
+                      out_dir:str|Path, # folder for the PNGs (created; existing files are never overwritten)
+                     ) -> list[Path]:
+    "Write one overlay PNG per image (`NAME.png`, a free variant if taken); returns their paths."
+    from PIL import Image
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    x = np.stack([read_image(p, bundle.meta["img_size"]) for p in images])
+    _, maps = bundle.anomaly(x)
+    paths = []
+    for p, im, m in zip(images, x, maps):
+        dest = unique_path(out/f"{Path(p).stem}.png"); Image.fromarray(anomaly_overlay(im, m, bundle.meta["threshold"])).save(dest); paths.append(dest)
+    return paths
