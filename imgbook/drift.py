@@ -11,19 +11,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.optimize import minimize_scalar
+from scipy.optimize import brentq, minimize_scalar
 
 from .core import ImgbookError
 
 # %% auto #0
-__all__ = ['IMAGE_STATS', 'DETECTORS', 'LOG_COLUMNS', 'FAILING_LOUDLY_BBSD', 'PUBLISHED_MAE_PP', 'FPR_BAR', 'image_stats',
+__all__ = ['IMAGE_STATS', 'DETECTORS', 'FPR_BAR', 'LOG_COLUMNS', 'FAILING_LOUDLY_BBSD', 'PUBLISHED_MAE_PP', 'image_stats',
            'softmax', 'Outputs', 'concat_outputs', 'fit_temperature', 'confidence_scores', 'Reference', 'fit_reference',
            'detect_confidence', 'detect_class_chi2', 'detect_class_psi', 'detect_bbsd', 'mmd_test', 'detect_mmd',
            'detect_image_stats', 'detect', 'binomial_interval', 'estimate_accuracy', 'window_pvalues', 'null_pvalues',
-           'monitor_window', 'alerts', 'detection_delays', 'shift_scores', 'rank_for_labelling', 'stream_events',
-           'lighting_severity', 'stream_window_images', 'split_by_column', 'save_reference', 'load_reference',
-           'labelled_files', 'list_windows', 'read_images', 'bundle_outputs', 'append_log', 'monitor', 'plot_monitor',
-           'write_dashboard', 'bundle_reference', 'model_outputs', 'check_params']
+           'reference_size_needed', 'monitor_window', 'alerts', 'detection_delays', 'shift_scores',
+           'rank_for_labelling', 'stream_events', 'lighting_severity', 'stream_window_images', 'split_by_column',
+           'save_reference', 'load_reference', 'labelled_files', 'list_windows', 'read_images', 'bundle_outputs',
+           'append_log', 'monitor', 'plot_monitor', 'write_dashboard', 'bundle_reference', 'model_outputs',
+           'check_params']
 
 # %% ../nbs/25_drift.ipynb #0c88ca7a
 IMAGE_STATS = ('brightness', 'contrast', 'sharpness', 'red', 'green', 'blue')
@@ -271,6 +272,22 @@ def null_pvalues(source:Outputs, # labelled outputs of no-shift source images (e
         for d, (p, s) in detect(ref, source.take(order[ref_size:ref_size + n]), n_permutations=n_permutations, seed=int(rng.integers(2**31))).items():
             rows.append(dict(rep=r, detector=d, p=p, score=s))
     return pd.DataFrame(rows)
+
+# %% ../nbs/25_drift.ipynb #9eda58d0
+FPR_BAR = 0.07  # the issue's bar for the no-shift false-positive rate at alpha = 0.05
+
+def reference_size_needed(window:int, # images per production window
+                          alpha:float, # each detector's significance level
+                          target:float, # the false-alarm rate a deployment may see on clean windows (> alpha)
+                         ) -> int:
+    "Reference images that keep a detector's false-alarm rate on clean windows at or below `target` for all but `alpha` of references (normal approximation of a two-sample statistic)."
+    if not 0 < alpha < target < 1: raise ImgbookError(f"target={target}: must lie between alpha={alpha} and 1")
+    z = stats.norm.ppf(1 - alpha/2)
+    def rate(w):  # false-alarm rate given a reference z standard errors off; w = n/(m+n) is its share of the variance
+        s, d = np.sqrt(w), np.sqrt(1 - w)
+        return stats.norm.cdf((-z - s*z)/d) + stats.norm.cdf((-z + s*z)/d)
+    w = brentq(lambda w: rate(w) - target, 1e-12, 1 - 1e-12)  # rate rises from alpha (w -> 0) to 0.5 (w -> 1)
+    return math.ceil(window*(1 - w)/w)
 
 # %% ../nbs/25_drift.ipynb #c95d0687
 def monitor_window(ref:Reference, # from `fit_reference`
@@ -610,6 +627,8 @@ def write_dashboard(log:pd.DataFrame, # the full time series
 def bundle_reference(bundle:str|Path, # a deployment bundle folder
                      data:str, # labelled held-out images from the training distribution: folder:PATH or csv:PATH
                      path:str|Path|None=None, # where to write (default: BUNDLE/reference.npz; never overwritten)
+                     window:int=60, # images per production window you plan to monitor (the drift study's stream windows); sizes the warning below
+                     alpha:float=0.05, # the monitor's significance level (`monitor`'s default)
                     ) -> tuple:
     "Compute and save the reference statistics of a bundle on labelled held-out images (ONNX Runtime, no torch); returns (path, problems)."
     from imgbook.bundle import load_bundle
@@ -619,6 +638,10 @@ def bundle_reference(bundle:str|Path, # a deployment bundle folder
     if bad := sorted(set(labels) - set(b.meta["classes"])): raise ImgbookError(f"{data}: class {bad[0]!r} is not one of the bundle's ({', '.join(b.meta['classes'])})")
     x, kept, problems = read_images(paths, b.meta["img_size"]); lab = dict(zip(paths, labels))
     ref = fit_reference(bundle_outputs(b, x, np.array([b.meta["classes"].index(lab[p]) for p in kept])), b.meta["classes"])
+    if len(kept) < (need := reference_size_needed(window, alpha, FPR_BAR)):
+        problems.append(f"reference of {len(kept)} images: against windows of {window} images a detector can fire on more than {FPR_BAR:.0%} of clean windows "
+                        f"at alpha={alpha} (1 reference in {round(1/alpha)}); use at least {need} labelled images, or windows of at most "
+                        f"{max(1, len(kept)*window//need)} images")
     return save_reference(ref, path), problems
 
 # %% ../nbs/25_drift.ipynb #4abdeffd
@@ -640,17 +663,16 @@ def model_outputs(model, # a trained timm classifier (torch)
 # %% ../nbs/25_drift.ipynb #7d4fbe86
 FAILING_LOUDLY_BBSD = {10: 0.19, 20: 0.28, 50: 0.47, 200: 0.51, 1000: 0.70}  # Rabanser et al. 2019, BBSD + KS, image shifts averaged
 PUBLISHED_MAE_PP = dict(atc="3.9–4.3", doc="11.1", avg_conf="11.9")  # Garg et al. 2022, MAE in pp on CIFAR-10-C (ATC: the range of its variants)
-FPR_BAR = 0.07  # the issue's bar for the no-shift false-positive rate at alpha = 0.05
 
 def check_params(shifts:list, severities:list, window_sizes:list, alpha:float, n_permutations:int, repeats:int, null_repeats:int,
                  pool_size:int, shift_column:str, source_values:list, init:str="auto"):
     "Stop with one clear message on a parameter the study cannot run with."
+    from imgbook.models import INIT_CHOICES
     from imgbook.shifts import IMAGE_SHIFTS, POPULATION_SHIFTS, SEVERITIES
+    if init not in INIT_CHOICES: raise ImgbookError(f"init={init!r}: must be one of {', '.join(INIT_CHOICES)}")
     known = {**IMAGE_SHIFTS, **POPULATION_SHIFTS}
     if bad := [s for s in shifts if s not in known]: raise ImgbookError(f"shifts: {bad[0]!r} is unknown (shifts: {', '.join(known)})")
-    from imgbook.models import INIT_CHOICES
     if not severities or (bad := [s for s in severities if s not in SEVERITIES]): raise ImgbookError(f"severities={severities}: each must be one of {', '.join(map(str, SEVERITIES))}")
-    if init not in INIT_CHOICES: raise ImgbookError(f"init={init!r}: must be one of {', '.join(INIT_CHOICES)}")
     if not window_sizes or any(not isinstance(n, int) or n < 2 for n in window_sizes): raise ImgbookError(f"window_sizes={window_sizes}: need whole numbers >= 2")
     if not 0 < alpha < 0.5: raise ImgbookError(f"alpha={alpha}: must be in (0, 0.5)")
     if (n_permutations + 1)*alpha < 1: raise ImgbookError(f"n_permutations={n_permutations}: with alpha={alpha} a permutation p-value (k+1)/(B+1) can never fall below alpha; use at least {math.ceil(1/alpha)}")

@@ -73,6 +73,7 @@ def test_monitor_appends_without_rewriting(setup):
     d, bundle = setup
     r = cli("monitor", "reference", bundle, "--data", f"folder:{d/'ref'}")
     assert r.returncode == 0 and (bundle/"reference.npz").exists(), r.stderr
+    assert "imgbook: warning: reference of 60 images" in r.stderr and "use at least" in r.stderr, r.stderr  # too small for 60-image windows
     log, out = d/"log.csv", d/"out"
     r = cli("monitor", "run", bundle, d/"stream", "--log", log, "--out", out, "--windows", "w1", "w2", "--permutations", "40")
     assert r.returncode == 0, r.stderr
