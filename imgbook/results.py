@@ -15,8 +15,8 @@ from .core import ImgbookError
 # %% auto #0
 __all__ = ['RUN_COLUMNS', 'BUDGETS_S', 'RUN_SET_PARAMS', 'HEADLINES', 'RUN_KEY', 'MAIN_STUDIES', 'MARKERS', 'is_synthetic',
            'study_budget', 'infer_preset', 'fmt_number', 'run_headline', 'run_row', 'read_runs', 'study_files',
-           'add_runs', 'fmt_duration', 'machine', 'reference_run', 'reference_table', 'reproduce', 'measurements_page',
-           'replace_between_markers', 'write_tables']
+           'main_command_row', 'add_runs', 'fmt_duration', 'machine', 'reference_run', 'reference_table', 'reproduce',
+           'measurements_page', 'replace_between_markers', 'write_tables']
 
 # %% ../nbs/92_results.ipynb #239aa5ad
 RUN_COLUMNS = ("date", "commit", "cpu", "cpu_features", "threads", "device", "preset", "data", "study",
@@ -153,6 +153,22 @@ def study_files(paths:list, # report folders or STUDY.json files
             if isinstance(doc, dict) and {"study", "env", "results"} <= doc.keys(): out.append(f)
     return out
 
+# %% ../nbs/92_results.ipynb #bc183228
+MAIN_STUDIES = ("baseline", "architectures", "augmentation", "data-requirements", "deployment", "drift")
+
+def main_command_row(rows:list[dict], # the rows of one report folder
+                     index:Path, # its index.html
+                    ) -> dict|None:
+    "The `all` row of a folder `imgbook report all` wrote, or None when the folder is not one whole run."
+    main = [r for r in rows if r["study"] in MAIN_STUDIES]
+    if {r["study"] for r in main} != set(MAIN_STUDIES) or not index.exists() or not all(r["date"] and r["runtime_s"] for r in main): return None
+    if len({(r["commit"], r["cpu"], r["threads"], r["preset"], r["data"]) for r in main}) != 1: return None
+    start = min(datetime.fromisoformat(r["date"]).timestamp() - float(r["runtime_s"]) for r in main)
+    last = max(main, key=lambda r: r["date"])
+    return {**last, "study": "all", "runtime_s": str(round(index.stat().st_mtime - start)),
+            "budget_s": str(study_budget("all", last["preset"], last["data"]) or ""), "headline": "", "source": str(index),
+            "note": (last["note"] + "; " if last["note"] else "") + "the main command: first study's start to index.html"}
+
 # %% ../nbs/92_results.ipynb #d02ddeeb
 def add_runs(paths:list, # report folders (every STUDY.json in them) or STUDY.json files
              runs_csv:str|Path="results/runs.csv", # the append-only runs file; created with its header if absent
@@ -164,6 +180,9 @@ def add_runs(paths:list, # report folders (every STUDY.json in them) or STUDY.js
     files = study_files(paths)
     if not files: raise ImgbookError(f"{', '.join(map(str, paths))}: no STUDY.json found (a report folder holds STUDY.json beside STUDY.html)")
     rows = [run_row(json.loads(f.read_text(encoding="utf-8")), source or str(f), note, f.stat().st_mtime) for f in files]
+    for d in {f.parent for f in files}:
+        if all_row := main_command_row([r for f, r in zip(files, rows) if f.parent == d], d/"index.html"):
+            files.append(d/"index.html"); rows.append(all_row)
     seen = {tuple(r[k] for k in RUN_KEY) for r in read_runs(runs_csv)}
     for f, r in zip(files, rows):
         key = tuple(r[k] for k in RUN_KEY)
@@ -193,8 +212,6 @@ def machine(row:dict) -> str:
     return row.get("cpu", "") + (f" ({', '.join(flags)})" if flags else "") + threads + ("" if row.get("device") in ("", "cpu") else f", {row['device']}")
 
 # %% ../nbs/92_results.ipynb #0b8448d5
-MAIN_STUDIES = ("baseline", "architectures", "augmentation", "data-requirements", "deployment", "drift")
-
 def _run_key(r): return (r["commit"], r["date"][:10], r["cpu"], r["threads"], r["preset"], r["data"])
 
 def reference_run(runs:list[dict], # rows of runs.csv
@@ -221,10 +238,14 @@ def reference_table(runs:list[dict], # rows of runs.csv
     caption = (f"Reference run: commit `{r0['commit']}`, {r0['date'][:10]}, {machine(r0)}, `standard` preset on the synthetic data "
                f"(`results/runs.csv`). Reproduce it with `scripts/report` (`imgbook report all --offline`).")
     lines = [*textwrap.wrap(caption, 118), "", "| study | time / budget | headline |", "|---|---|---|"]  # README lines stay under 120
+    over = [f"{r['study']} by {round(float(r['runtime_s']) - float(r['budget_s']))} s" for r in rows
+            if r["study"] != "all" and r["budget_s"] and r["runtime_s"] and float(r["runtime_s"]) > float(r["budget_s"])]
     for r in rows:
         t = fmt_duration(r["runtime_s"]) + (f" / {fmt_duration(r['budget_s'])}" if r["budget_s"] else "")
-        name = "**all** (the main command)" if r["study"] == "all" else f"`{r['study']}`"
-        lines.append(f"| {name} | {t} | {_md(r['headline'].replace('; ', ', ').replace('=', ' '))} |")
+        if r["study"] == "all":
+            name, said = "**all** (the main command)", "over its own budget: " + ", ".join(over) if over else "every study inside its own budget"
+        else: name, said = f"`{r['study']}`", ", ".join(k.replace("_", " ") + " " + v for k, _, v in (p.partition("=") for p in r["headline"].split("; ") if p))
+        lines.append(f"| {name} | {t} | {_md(said)} |")
     return "\n".join(lines) + "\n"
 
 # %% ../nbs/92_results.ipynb #5dcc3bbd
