@@ -68,9 +68,11 @@ def _find(rows:list, key:str, value) -> dict:
 def _baseline(r): return dict(model=r["model"], balanced_accuracy=r["balanced_accuracy"], macro_f1=r["macro_f1"], p50_ms_bs1=r["latency_ms_bs1"])
 
 def _architectures(r):
-    m = _find(r["models"], "name", r["recommended"])
-    return dict(recommended=r["recommended"], balanced_accuracy=m.get("balanced_accuracy_mean"),
-                ci95=m.get("balanced_accuracy_ci95"), p50_ms_bs1=m.get("latency_ms_bs1_p50"))
+    "The recommended model's row; when no model met the constraints, the most accurate one's."
+    m = _find(r["models"], "name", r["recommended"]) or max(r["models"], key=lambda m: m.get("balanced_accuracy_mean") or 0)
+    ci = m.get("balanced_accuracy_ci95")  # the interval's half-width
+    return dict(recommended=r["recommended"] or "none", best=None if r["recommended"] else m.get("name"),
+                balanced_accuracy=m.get("balanced_accuracy_mean"), ci95=None if ci is None else f"±{fmt_number(ci)}", p50_ms_bs1=m.get("latency_ms_bs1_p50"))
 
 def _augmentation(r):
     p = _find(r["policies"], "policy", r["recommended"])
