@@ -266,12 +266,12 @@ def measurements_page(runs:list[dict], # rows of runs.csv
            "`standard` preset on the synthetic data. What the numbers mean, and what was learned from them, is in the findings pages.", ""]
     mains = [r for r in runs if r["study"] == "all"]
     if mains:
-        out += ["## The main command", "", "| date | commit | machine | total / budget | " + " | ".join(MAIN_STUDIES) + " | note |",
-                "|---|---|---|---|" + "---|" * len(MAIN_STUDIES) + "---|"]
+        out += ["## The main command", "", "`imgbook report all` (what `scripts/report` runs); per study, in seconds: " + " / ".join(MAIN_STUDIES) + ".", "",
+                "| date | commit | machine | total / budget | per study (s) | note |", "|---|---|---|---|---|---|"]
         for m in sorted(mains, key=lambda r: r["date"], reverse=True):
-            per = {r["study"]: fmt_duration(r["runtime_s"]) for r in runs if _run_key(r) == _run_key(m) and r["study"] != "all"}
+            per = {r["study"]: str(round(float(r["runtime_s"]))) for r in runs if _run_key(r) == _run_key(m) and r["study"] != "all" and r["runtime_s"]}
             out.append(f"| {m['date'][:10]} | `{m['commit']}` | {machine(m)} | {fmt_duration(m['runtime_s'])} / {fmt_duration(m['budget_s'])} | "
-                       + " | ".join(per.get(s, "") for s in MAIN_STUDIES) + f" | {_md(m['note'])} |")
+                       + " / ".join(per.get(s, "?") for s in MAIN_STUDIES) + f" | {_md(m['note'])} |")
         out.append("")
     for s in [*STUDIES, *sorted({r["study"] for r in runs} - set(STUDIES) - {"all"})]:
         rows = sorted((r for r in runs if r["study"] == s), key=lambda r: r["date"], reverse=True)
