@@ -2,6 +2,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from imgbook.report import STUDIES
 from imgbook.results import MARKERS, RUN_COLUMNS, measurements_page, read_runs, reference_table
 
@@ -30,3 +32,17 @@ def test_generated_tables_are_current():
     between = readme.split(MARKERS[0])[1].split(MARKERS[1])[0]
     assert between.strip() == reference_table(runs).strip()
     assert (ROOT/"docs/measurements.md").read_text(encoding="utf-8") == measurements_page(runs)
+
+
+def test_docs_check_refuses_network_loads(tmp_path):
+    "scripts/docs.py --check fails on a page that loads a script, style sheet or font from the network, and passes links."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("docs_build", ROOT/"scripts/docs.py")
+    docs = importlib.util.module_from_spec(spec); spec.loader.exec_module(docs)
+    (tmp_path/"ok.html").write_text('<a href="https://nbdev.fast.ai">nbdev</a><script src="assets/x.js"></script>')
+    docs.check(tmp_path)
+    for bad in ('<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">',
+                '<script src="https://unpkg.com/iframe-worker/shim"></script>',
+                '<script type="module">const m = await import("https://cdnjs.cloudflare.com/x.mjs")</script>'):
+        (tmp_path/"bad.html").write_text(bad)
+        with pytest.raises(SystemExit): docs.check(tmp_path)
