@@ -6,7 +6,7 @@ Docs: https://imgbook.github.io/imgbook/backends.html.md"""
 
 # %% ../nbs/09_backends.ipynb #548803d5
 from __future__ import annotations
-import contextlib, copy, importlib.util, io, logging, tempfile, time
+import contextlib, copy, importlib.util, io, logging, sys, tempfile, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -159,12 +159,24 @@ def export_and_check(model:nn.Module, # the trained model (CPU)
     return dict(path=str(path), export_s=export_s, **parity(logits_of(model, x), logits_of(onnx_backend(path, img_size), x)))
 
 # %% ../nbs/09_backends.ipynb #011e19ce
+def _import_cpp_extension():
+    "Import torch.utils.cpp_extension, which inductor's CPU code generation imports, without its one 'No CUDA runtime is found' record."
+    # On import it looks for a CUDA toolkit (CUDA_HOME, else nvcc on PATH) and logs that warning when one is installed but no GPU is
+    # visible: CPU code never uses that toolkit. Only this record of this logger is dropped, and only for the import.
+    if "torch.utils.cpp_extension" in sys.modules or torch.cuda.is_available(): return
+    log = logging.getLogger("torch.utils.cpp_extension")
+    def keep(r): return not r.getMessage().startswith("No CUDA runtime is found")
+    log.addFilter(keep)
+    try: importlib.import_module("torch.utils.cpp_extension")
+    finally: log.removeFilter(keep)
+
 def compiled_backend(model:nn.Module, # the model (CPU, eval)
                      shape:tuple, # one input's (C, H, W)
                      batch_sizes:tuple=(1, 16), # shapes compiled up front
                      name:str="torch_compile", # label
                     ) -> tuple[Backend, float]:
     "A `torch.compile` (inductor) backend, compiled for `batch_sizes`, and the seconds compiling took."
+    _import_cpp_extension()
     cm = torch.compile(copy.deepcopy(model).eval(), dynamic=False)
     @torch.inference_mode()
     def fn(x): return cm(torch.as_tensor(x))

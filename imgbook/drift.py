@@ -594,7 +594,7 @@ def plot_monitor(log:pd.DataFrame, # the monitor's time series
     import matplotlib.pyplot as plt
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True); pos = np.arange(len(log))
     for d in DETECTORS:
-        if f"p_{d}" in log: a1.plot(pos, np.minimum(-np.log10(log[f"p_{d}"].astype(float)), 10), marker=".", label=d)  # KS p-values reach 1e-100
+        if f"p_{d}" in log: a1.plot(pos, -np.log10(np.clip(log[f"p_{d}"].astype(float), 1e-10, 1)), marker=".", label=d)  # asymptotic KS p-values underflow to 0
     a1.axhline(-np.log10(alpha), color="k", ls=":", lw=1); a1.set_ylabel("−log10 p (capped at 10)"); a1.legend(fontsize=7, ncol=3)
     for c, lab in (("labelled_accuracy", "accuracy (labelled)"), ("true_accuracy", "true accuracy")):
         if c in log and log[c].notna().any(): a2.plot(pos, log[c], "k-", label=lab)
