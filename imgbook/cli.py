@@ -13,7 +13,8 @@ import imgbook
 
 # %% auto #0
 __all__ = ['cmd_studies', 'cmd_report', 'cmd_data_check', 'cmd_train', 'cmd_bench', 'cmd_deploy_check', 'cmd_predict',
-           'cmd_monitor_reference', 'cmd_monitor', 'cmd_results_add', 'cmd_results_table', 'cli_parser', 'main']
+           'cmd_monitor_reference', 'cmd_monitor', 'cmd_cache', 'cmd_results_add', 'cmd_results_table', 'cli_parser',
+           'main']
 
 # %% ../nbs/91_cli.ipynb #37181258
 def cmd_studies(args) -> int:
@@ -88,9 +89,14 @@ def cmd_deploy_check(args) -> int:
 
 # %% ../nbs/91_cli.ipynb #7558aad3
 def cmd_predict(args) -> int:
-    "Predict the class of image files with a deployment bundle (ONNX Runtime)."
-    from imgbook.bundle import load_bundle
-    for r in load_bundle(args.bundle).predict(args.images): print(f"{r['image']}\t{r['label']}\t{r['confidence']:.4f}")
+    "Predict the class of image files with a deployment bundle, or score them with an anomaly bundle (ONNX Runtime)."
+    from imgbook.bundle import load_bundle, save_anomaly_maps
+    from imgbook.core import ImgbookError
+    b = load_bundle(args.bundle)
+    if args.maps and not b.is_anomaly: raise ImgbookError(f"--maps: bundle {args.bundle} is a classifier; anomaly maps come from an anomaly bundle")
+    for r in b.predict(args.images):
+        print(f"{r['image']}\t{r['verdict']}\t{r['score']:.4f}" if b.is_anomaly else f"{r['image']}\t{r['label']}\t{r['confidence']:.4f}")
+    if args.maps: print(f"anomaly maps: {len(save_anomaly_maps(b, args.images, args.maps))} PNG(s) in {args.maps}", file=sys.stderr)
     return 0
 
 # %% ../nbs/91_cli.ipynb #6117e056
@@ -110,6 +116,28 @@ def cmd_monitor(args) -> int:
     for m in r["problems"]: print(f"imgbook: warning: {m}", file=sys.stderr)
     print(f"log: {r['log']} ({len(r['processed'])} new window(s))\ndashboard: {r['dashboard']}" + (f"\nlabel next: {r['label_next']}" if r["label_next"] else ""))
     return 1 if r["problems"] else 0
+
+# %% ../nbs/91_cli.ipynb #db9fecde
+def cmd_cache(args) -> int:
+    "Show or empty imgbook's cache: decoded images and trained models."
+    import json, shutil
+    from imgbook.core import ImgbookError, cache_dir
+    root = cache_dir(); parts = sorted(p for p in root.iterdir() if p.is_dir())
+    if args.cache_command == "clear":
+        if args.part and not (root/args.part).is_dir(): raise ImgbookError(f"cache part {args.part!r} not found; parts: {', '.join(p.name for p in parts) or 'none'}")
+        gone = [root/args.part] if args.part else parts
+        for p in gone: shutil.rmtree(p)
+        print(f"emptied {', '.join(p.name + '/' for p in gone) or 'nothing'} in {root}")
+        return 0
+    print(f"imgbook cache: {root}")
+    for p in parts:
+        files = [f for f in p.rglob("*") if f.is_file()]
+        print(f"  {p.name + '/':<12} {len(files):>6} files {sum(f.stat().st_size for f in files) / 1e6:>10.1f} MB")
+    for e in sorted((json.loads(f.read_text()) for f in (root/"models").glob("*.json")), key=lambda e: e["trained_at"]) if (root/"models").is_dir() else []:
+        r = e["row"]
+        print(f"  model {e['key']}: {r['architecture']} at {r['img_size']} px, {r['epochs']} epochs, {r['init']}, on {r['data']} "
+              f"(balanced accuracy {r['balanced_accuracy']:.3f}), trained by {e['study']} {e['trained_at']}")
+    return 0
 
 # %% ../nbs/91_cli.ipynb #cd465ebf
 def cmd_results_add(args) -> int:
@@ -183,6 +211,7 @@ def cli_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("predict", help="classify image files with a deployment bundle (ONNX Runtime)")
     pr.add_argument("bundle", metavar="BUNDLE", help="a bundle folder written by the deployment study")
     pr.add_argument("images", nargs="+", metavar="IMAGES", help="image files")
+    pr.add_argument("--maps", default=None, metavar="DIR", help="anomaly bundles: also write each image's anomaly map as a PNG overlay into DIR")
     pr.set_defaults(fn=cmd_predict)
     mo = sub.add_parser("monitor", help="watch production images with a deployment bundle: drift detectors, label-free accuracy, alerts, dashboard")
     mo = mo.add_subparsers(dest="monitor_command", metavar="COMMAND", required=True)
@@ -206,6 +235,13 @@ def cli_parser() -> argparse.ArgumentParser:
     mw.add_argument("--min-run", type=int, default=1, metavar="N", help="consecutive windows below alpha before an alert (default: 1)")
     mw.add_argument("--top", type=int, default=20, metavar="N", help="images to label next per window (default: 20)")
     mw.set_defaults(fn=cmd_monitor)
+
+    ca = sub.add_parser("cache", help="show or empty imgbook's cache (IMGBOOK_CACHE): decoded images and the trained models studies share")
+    ca = ca.add_subparsers(dest="cache_command", metavar="COMMAND", required=True)
+    ca.add_parser("info", help="what the cache holds: parts, sizes and each trained model with the study that trained it").set_defaults(fn=cmd_cache)
+    cc = ca.add_parser("clear", help="empty the cache, or one part of it")
+    cc.add_argument("part", nargs="?", default=None, metavar="PART", help="a part such as models or decoded (default: all)")
+    cc.set_defaults(fn=cmd_cache)
 
     rs = sub.add_parser("results", help="measurements as data: record study runs in results/runs.csv, generate tables from it")
     rs = rs.add_subparsers(dest="results_command", metavar="COMMAND", required=True)

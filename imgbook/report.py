@@ -96,6 +96,13 @@ STUDIES = {
                                           "gradient", "colour_temp", "texture", "novel_class", "class_prior"],
                                   pool_size=2000, repeats=100, null_repeats=500, n_permutations=500, stream_windows=26, stream_window_size=200)),
                    synthetic_only=("epochs", "img_size")),  # own data: 224 px, 12 epochs from ImageNet weights
+    "anomaly": Study("26_anomaly.ipynb",
+                     "Can a detector trained on good images alone catch the defects, including the ones nobody labelled, and how many good images does it need?",
+                     dict(smoke=dict(n_synthetic=300, img_size=64, good_counts=[10, 25, 0], seeds=2, n_novel=60),
+                          standard=dict(n_synthetic=1800, img_size=128, good_counts=[10, 25, 50, 100, 200, 500, 0], seeds=3, n_novel=200, bench_time_s=0.3),
+                          full=dict(n_synthetic=6000, img_size=128, good_counts=[10, 25, 50, 100, 200, 500, 1000, 0], seeds=5, n_novel=500, max_bank=16384,
+                                    bench_time_s=1.0)),
+                     synthetic_only=("img_size",)),  # own data: the backbone's ImageNet size (224 px for efficientnet_lite0)
 }
 
 # %% ../nbs/90_report.ipynb #f0743046
