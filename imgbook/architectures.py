@@ -21,11 +21,11 @@ from .models import model_family, resolve_weights, vit_patch_size
 from .train import recipe
 
 # %% auto #0
-__all__ = ['CLAIMS', 'pretrained_weights', 'arch_trials', 'run_arch_trials', 'mean_ci95', 'model_table', 'cam_target_layer',
-           'grad_cam', 'attention_rollout', 'saliency_maps', 'saliency_scores', 'learned', 'pareto_front', 'recommend',
-           'needs_learning', 'claim_cnn_data_efficient', 'claim_vit_scales', 'claim_cnn_faster_cpu', 'claim_vit_gpu',
-           'claim_pretrained_transfer', 'claim_saliency', 'claim_small_images', 'claim_hybrid_practical',
-           'claim_cnn_default', 'check_claims']
+__all__ = ['CLAIMS', 'pretrained_weights', 'arch_trials', 'run_arch_trials', 'mean_ci95', 'interval_text', 'model_table',
+           'cam_target_layer', 'grad_cam', 'attention_rollout', 'saliency_maps', 'saliency_scores', 'learned',
+           'pareto_front', 'recommend', 'needs_learning', 'claim_cnn_data_efficient', 'claim_vit_scales',
+           'claim_cnn_faster_cpu', 'claim_vit_gpu', 'claim_pretrained_transfer', 'claim_saliency', 'claim_small_images',
+           'claim_hybrid_practical', 'claim_cnn_default', 'check_claims']
 
 # %% ../nbs/21_architectures.ipynb #6cc383dd
 def pretrained_weights(models:list[str], # zoo names
@@ -86,6 +86,15 @@ def mean_ci95(values) -> tuple[float, float]:
     v = np.asarray(values, float)
     if len(v) < 2: return float(v.mean()) if len(v) else float("nan"), float("nan")
     return float(v.mean()), float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+
+def interval_text(mean:float, # the point estimate
+                  half:float, # half-width of its 95% interval (nan: none)
+                  bounds:tuple=(0.0, 1.0), # the values the quantity can take (an accuracy: 0 to 1)
+                 ) -> str:
+    "'mean (low–high)' with the interval clipped to `bounds`, or the mean alone without an interval."
+    if pd.isna(half): return f"{mean:.3f}"
+    lo, hi = np.clip([mean - half, mean + half], *bounds)
+    return f"{mean:.3f} ({lo:.3f}–{hi:.3f})"
 
 # %% ../nbs/21_architectures.ipynb #694f0f77
 def model_table(runs:pd.DataFrame, # from `run_arch_trials`
@@ -224,7 +233,8 @@ def recommend(table:pd.DataFrame, # one row per model with accuracy, latency and
     ci = acc.replace("_mean", "_ci95")
     band = ok.loc[best, ci] if ci in ok and not pd.isna(ok.loc[best, ci]) else 0.0
     faster = ok[(ok[acc] >= ok.loc[best, acc] - band) & (ok[lat] < ok.loc[best, lat])].sort_values(lat)
-    why = f"{best} is the most accurate model that meets {limits} ({ok.loc[best, acc]:.3f} ± {band:.3f} balanced accuracy at {ok.loc[best, lat]:.2f} ms)"
+    why = (f"{best} is the most accurate model that meets {limits} ({interval_text(ok.loc[best, acc], ok.loc[best, ci] if ci in ok else np.nan)} "
+           f"balanced accuracy at {ok.loc[best, lat]:.2f} ms)")
     if len(faster):
         why += ("; " + ", ".join(f"{m} ({r[acc]:.3f} at {r[lat]:.2f} ms)" for m, r in faster.iterrows())
                 + (" is faster and inside that 95% interval: more seeds would tell whether it is as good" if len(faster) == 1 else
