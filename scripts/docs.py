@@ -29,12 +29,14 @@ def example_reports(reports: Path) -> list[str]:
         nb_path, doc = j.with_suffix(".ipynb"), json.loads(j.read_text())
         if not nb_path.exists() or not isinstance(doc, dict) or "study" not in doc: continue
         nb = json.loads(nb_path.read_text())
+        nb["cells"] = [c for c in nb["cells"] if c["cell_type"] != "code" or c.get("outputs")]  # a hidden cell with no output is blank space
         for c in nb["cells"]:
             if c["cell_type"] == "code": c.setdefault("metadata", {}).setdefault("tags", []).append("hide-input")
         (out/nb_path.name).write_text(json.dumps(nb))
         env, params = doc.get("env") or {}, doc.get("params") or {}
         rows.append(f"| [{doc['study']}]({nb_path.name}) | `{doc['data']['spec']}` | {params.get('n_synthetic', '')} | "
-                    f"{env.get('commit') or ''} | {env.get('cpu', '')}, {env.get('threads', '')} threads | {doc.get('runtime_s')} s |")
+                    f"{env.get('commit') or ''} | {env.get('cpu', '')}, {env.get('threads', '')} thread{'' if env.get('threads') == 1 else 's'} | "
+                    f"{doc.get('runtime_s')} s |")
     intro = ("# Example reports\n\nReports rendered by `scripts/docs` (by default the baseline at the `smoke` preset: a few hundred "
              "synthetic images, one or two epochs). They show what a report looks like, with its tables and figures; the "
              "numbers of a smoke run mean nothing. Real runs are on the [measurements](../measurements.md) page.\n\n")
