@@ -132,8 +132,9 @@ def effect_table(runs:pd.DataFrame, # one row per run: model, policy, seed and t
         n, mean = len(d), round(float(np.mean(d)), 6) + 0.0 if len(d) else np.nan  # to 1e-6 pp: float noise (5e-15 where scores tie) is not an effect; + 0.0 drops the sign of -0
         sd = float(np.std(d, ddof=1)) if n > 1 else np.nan
         half = float(stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)) if n > 1 else np.nan
+        low, high = np.clip([mean - half, mean + half], -100, 100)  # a difference of two scores in [0, 1]
         rows.append(dict(model=m, policy=pol, category=get_policy(pol).category, seeds=n, accuracy_mean=g.accuracy.mean(), metric_mean=g[metric].mean(),
-                         metric_sd=g[metric].std(), effect_pp=mean, ci_low=mean - half, ci_high=mean + half, diff_sd=sd,
+                         metric_sd=g[metric].std(), effect_pp=mean, ci_low=float(low), ci_high=float(high), diff_sd=sd,
                          harmful=bool(mean + half < 0), helpful=bool(mean - half > 0)))
     return pd.DataFrame(rows)
 
