@@ -48,7 +48,8 @@ STUDIES = {
                       synthetic_only=("epochs",)),  # own data: 12 epochs from ImageNet weights
     "architectures": Study("21_architectures.ipynb",
                            "Which architecture (CNN, ViT or hybrid) should we ship for this data, hardware and latency budget?",
-                           dict(smoke=dict(n_synthetic=300, epochs=1, seeds=2, img_size=32, img_sizes=[32, 48], data_fractions=[0.5, 1.0]),
+                           dict(smoke=dict(n_synthetic=300, epochs=1, seeds=2, img_size=32, img_sizes=[32, 48], data_fractions=[0.5, 1.0],
+                                           pretrained_img_size=64),  # smoke stays a quick look on your data too: ImageNet rows at 64 px, not 224
                                 standard=dict(n_synthetic=1000, epochs=4, seeds=3, img_size=48, img_sizes=[48],
                                               data_fractions=[0.25, 1.0], saliency_images=32, bench_time_s=0.3),
                                 full=dict(n_synthetic=6000, epochs=30, seeds=3, img_size=64, img_sizes=[32, 64, 128],
@@ -99,7 +100,7 @@ STUDIES = {
     "anomaly": Study("26_anomaly.ipynb",
                      "Can a detector trained on good images alone catch the defects, including the ones nobody labelled, and how many good images does it need?",
                      dict(smoke=dict(n_synthetic=300, img_size=64, good_counts=[10, 25, 0], seeds=2, n_novel=60),
-                          standard=dict(n_synthetic=1800, img_size=128, good_counts=[10, 25, 50, 100, 200, 500, 0], seeds=3, n_novel=200, bench_time_s=0.3),
+                          standard=dict(n_synthetic=1200, img_size=128, good_counts=[10, 25, 50, 100, 200, 500, 0], seeds=3, n_novel=200, bench_time_s=0.3),
                           full=dict(n_synthetic=6000, img_size=128, good_counts=[10, 25, 50, 100, 200, 500, 1000, 0], seeds=5, n_novel=500, max_bank=16384,
                                     bench_time_s=1.0)),
                      synthetic_only=("img_size",)),  # own data: the backbone's ImageNet size (224 px for efficientnet_lite0)
