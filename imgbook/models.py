@@ -24,7 +24,7 @@ from .images import MEAN, STD
 __all__ = ['MODELS', 'WEIGHT_EXTS', 'WEIGHTS_HINT', 'WEIGHT_PACKAGES', 'INIT_CHOICES', 'vit_patch_size', 'ModelSpec',
            'list_models', 'get_spec', 'model_family', 'pretrained_size', 'Weights', 'resolve_weights',
            'load_weights_file', 'effnet_pytorch_to_timm', 'WeightPackage', 'fold_input_norm', 'create_model',
-           'resolve_start', 'scratch_notice', 'model_stats']
+           'resolve_start', 'scratch_notice', 'start_for', 'model_stats']
 
 # %% ../nbs/05_models.ipynb #3207f1ff
 def vit_patch_size(img_size:int, # input side in pixels
@@ -284,6 +284,18 @@ def scratch_notice(model:str, # zoo name
                   ) -> str:
     "Markdown for a report when `init='auto'` fell back to scratch for `model`; '' otherwise."
     return f"**No ImageNet weights for {model}; trained from scratch.** {why}" if init == "auto" and why else ""
+
+# %% ../nbs/05_models.ipynb #16e4bd61
+def start_for(model:str, # zoo name
+              init:str="auto", # 'auto', 'pretrained' or 'scratch' (see `resolve_start`)
+              weights:str|Path|None=None, # explicit weights file or folder (see `resolve_weights`)
+             ) -> tuple:
+    "`(found, start)` for a study: `resolve_start`'s weights (None from scratch) and 'pretrained' or 'scratch'; displays `scratch_notice` when `auto` fell back."
+    found, why = resolve_start(model, init, weights)
+    if notice := scratch_notice(model, init, why):
+        from IPython.display import Markdown, display
+        display(Markdown(notice))
+    return found, "pretrained" if found else "scratch"
 
 # %% ../nbs/05_models.ipynb #8442c256
 def model_stats(model:nn.Module, # any torch model taking (N, in_chans, img_size, img_size)
