@@ -6,7 +6,7 @@ Docs: https://imgbook.github.io/imgbook/experiments.html.md"""
 
 # %% ../nbs/08_experiments.ipynb #dac4ca17
 from __future__ import annotations
-import csv, functools, importlib.util, itertools, json, logging, os, time
+import csv, functools, importlib.util, itertools, json, logging, os, shutil, time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import datetime, timezone
@@ -21,17 +21,18 @@ import imgbook
 from . import core
 from .bench import benchmark
 from .backends import torch_backend
-from .core import ImgbookError, env_info, existing_path, save_json, set_seed, stable_hash, to_jsonable, writable_dir
+from .core import ImgbookError, env_info, existing_path, save_json, set_seed, stable_hash, to_jsonable, unique_path, writable_dir
 from .data import ImageData, group_folds, load_data, subset
 from .metrics import evaluate, predict
 from .models import create_model, model_family, model_stats
-from .train import FitResult, TrainConfig, fit, save_checkpoint
+from .train import FitResult, TrainConfig, fit, load_checkpoint, recipe, save_checkpoint
 
 # %% auto #0
-__all__ = ['TRACKERS', 'TRACKED_PARAMS', 'TRACKED_METRICS', 'EXECUTORS', 'TRIAL_KEYS', 'tracking', 'mlflow_at',
-           'track_experiment', 'log_experiment', 'Trial', 'trial_grid', 'check_executor', 'timed_trial', 'ray_connect',
-           'run_trials', 'cache_note', 'experiment_row', 'checkpoint_meta', 'trial_config', 'train_trial',
-           'train_model', 'cross_validate', 'tracked_report', 'time_executors']
+__all__ = ['TRACKERS', 'TRACKED_PARAMS', 'TRACKED_METRICS', 'TRAINING_MODULES', 'EXECUTORS', 'TRIAL_KEYS', 'tracking',
+           'mlflow_at', 'track_experiment', 'log_experiment', 'Trial', 'trial_grid', 'training_code', 'check_executor',
+           'timed_trial', 'ray_connect', 'run_trials', 'cache_note', 'trained_key', 'trained_models', 'cached_model',
+           'copy_checkpoint', 'store_model', 'experiment_row', 'checkpoint_meta', 'trial_config', 'train_trial',
+           'model_trial', 'reuse_note', 'train_model', 'cross_validate', 'tracked_report', 'time_executors']
 
 # %% ../nbs/08_experiments.ipynb #c94aa674
 TRACKERS = ("off", "mlflow")
@@ -113,11 +114,19 @@ def trial_grid(**axes) -> list[dict]:
     vals = [v if isinstance(v, (list, tuple)) else [v] for v in axes.values()]
     return [dict(zip(keys, combo)) for combo in itertools.product(*vals)]
 
+TRAINING_MODULES = ("augment", "data", "experiments", "images", "models", "synthetic", "train")  # the code between a trial spec and its result
+
+@functools.cache
+def training_code() -> str:
+    "imgbook's version and a digest of the modules that turn a trial into a result: a cache entry made by other code is never reused."
+    pkg = Path(imgbook.__file__).parent
+    return f"{imgbook.__version__}-" + stable_hash("".join((pkg/f"{m}.py").read_text() for m in TRAINING_MODULES), 10)
+
 def _fn_key(fn:Callable):
-    "A stable identity for `fn`: its qualified name plus, for a partial, its bound arguments (data by hash)."
+    "A stable identity for `fn`: its qualified name plus, for a partial, its bound arguments (data by hash; where the output goes left out)."
     if isinstance(fn, functools.partial):
         bound = {k: getattr(v, "data_hash", None) or (v if isinstance(v, (str, int, float, bool, type(None))) else type(v).__name__)
-                 for k, v in fn.keywords.items()}
+                 for k, v in fn.keywords.items() if k != "out_dir"}
         return [_fn_key(fn.func), bound, [getattr(a, "data_hash", None) or type(a).__name__ for a in fn.args]]
     return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
 
@@ -181,7 +190,7 @@ def run_trials(trials:list, # trial specs: dicts or (frozen) dataclasses, JSON-a
     name = _fn_key(fn)
     short = (name if isinstance(name, str) else name[0]).rsplit(".", 1)[-1]
     specs = [to_jsonable(t) for t in trials]
-    paths = [Path(cache_dir)/f"{short}-{stable_hash(dict(fn=name, spec=s))}.json" if cache_dir else None for s in specs]
+    paths = [Path(cache_dir)/f"{short}-{stable_hash(dict(fn=name, spec=s, code=training_code()))}.json" if cache_dir else None for s in specs]
     results = [json.loads(p.read_text())["result"] if p is not None and p.exists() else None for p in paths]
     cached = [r is not None for r in results]
     todo, failed = [i for i, r in enumerate(results) if r is None], {}
@@ -209,7 +218,50 @@ def cache_note(runs:pd.DataFrame, # from `run_trials` (its `cached` column)
     "A sentence for the report when some `runs` were read from the trial cache instead of trained, else ''."
     n = int(runs.cached.sum())
     return "" if not n else (f"{n} of {len(runs)} runs were read from the trial cache (`trials/` in the output folder), trained by an earlier "
-                             "render with the same data and settings. The cache does not know imgbook's code: delete that folder to train them again.")
+                             "render with the same data, settings and imgbook training code; delete that folder to train them again.")
+
+# %% ../nbs/08_experiments.ipynb #995e22fe
+def trained_key(t:dict, # a trial, as `train_trial` takes it (after `asdict`)
+                d:ImageData, # the data it trains on, subset taken
+               ) -> str:
+    "What determines the model trial `t` trains on `d`: its `TrainConfig`, the data fingerprint, the starting weights file and `training_code()`."
+    cfg = {k: v for k, v in asdict(trial_config(t)).items() if k != "threads"}  # threads change the speed, not the model
+    w = Path(cfg["weights"]) if cfg["weights"] else None
+    start = [w.stat().st_size, int(w.stat().st_mtime)] if w and w.is_file() else None
+    return stable_hash(dict(config=cfg, start=start, model_kwargs=t.get("params", {}).get("model_kwargs", {}), data=d.data_hash,
+                            img_size=d.img_size, code=training_code()), 16)
+
+def trained_models() -> Path:
+    "The shared cache of trained models: `KEY.pt` (the checkpoint) and `KEY.json` (its results, experiment row and who trained it)."
+    return core.cache_dir("models")
+
+def cached_model(key:str|None, # from `trained_key`
+                ) -> dict|None:
+    "The cache entry of model `key` (`path` of its checkpoint, `result`, `row`, `study`, `trained_at`), or None."
+    if key is None: return None
+    entry = trained_models()/f"{key}.json"
+    if not (entry.is_file() and entry.with_suffix(".pt").is_file()): return None
+    return dict(json.loads(entry.read_text()), path=entry.with_suffix(".pt"))
+
+def copy_checkpoint(src:str|Path, # a checkpoint file
+                    dst:str|Path, # where it should go (a free variant of the name is used if it exists)
+                   ) -> Path:
+    "Copy a checkpoint atomically to a free path; returns that path."
+    dst = unique_path(dst); dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".tmp"); shutil.copyfile(src, tmp); os.replace(tmp, dst)
+    return dst
+
+def store_model(key:str, # from `trained_key`
+                checkpoint:str|Path, # the checkpoint just saved
+                result:dict, # what `train_trial` returns for it
+                row:dict, # its experiment row
+                study:str|None, # the study that trained it
+               ) -> Path:
+    "Put a freshly trained model in the shared cache under `key`; returns the entry's JSON path."
+    copy_checkpoint(checkpoint, trained_models()/f"{key}.pt.new").replace(trained_models()/f"{key}.pt")
+    keep = {k: v for k, v in result.items() if k not in ("checkpoint", "test_probs")}
+    return save_json(dict(key=key, study=study or "imgbook train", trained_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                          result=keep, row=row), trained_models()/f"{key}.json")
 
 # %% ../nbs/08_experiments.ipynb #3a2575c4
 def experiment_row(res:FitResult, # from `fit`
@@ -260,32 +312,67 @@ def train_trial(trial:Trial|dict, # model, augment, n_train, seed, img_size, epo
                 keep_probs:bool=False, # also return the test images' class probabilities as `test_probs` (an array, so not JSON-able)
                 **log, # extra experiments.csv columns (study, …)
                ) -> dict:
-    "Fit one trial and return its test metrics, params, FLOPs, timings and history as a flat JSON-able dict."
+    "Fit one trial, or reuse the model an identical trial trained before (`trained_key`), and return its test metrics, params, FLOPs, timings and history as a flat JSON-able dict."
     t = asdict(trial) if is_dataclass(trial) else dict(trial)
     cfg = trial_config(t)
     data = data if data is not None else load_data("synthetic", img_size=t.get("img_size", 64), seed=cfg.seed)
     d = subset(data, t.get("n_train"), cfg.seed)
-    set_seed(cfg.seed)
-    net = create_model(cfg.model, len(d.classes), img_size=d.img_size, in_chans=d.x_train.shape[-1], init=cfg.init, weights=cfg.weights,
-                       **t.get("params", {}).get("model_kwargs", {}))
-    res = fit(net, d, cfg, progress=progress)
-    probs = predict(res.model, d.x_test)
-    m = evaluate(probs, None, d.y_test, d.classes)
-    lat = (benchmark(torch_backend(res.model), (d.x_train.shape[-1], d.img_size, d.img_size), batch_sizes=(1,), min_time_s=0.3)["p50_ms_bs1"]
-           if latency else None)
-    row = experiment_row(res, d, m, latency_ms_bs1=lat, weights_source=getattr(net, "weights_source", None))
-    out = {**{k: row[k] for k in ("family", "n_train", "accuracy", "balanced_accuracy", "macro_f1", "ece", "params_m", "flops_g",
-                                  "train_s", "train_img_s", "best_epoch", "latency_ms_bs1", "weights_source")},
-           "per_class_f1": {c: v["f1"] for c, v in m["per_class"].items()}, "metrics": m,
-           "n_train_per_class": dict(zip(d.classes, np.bincount(d.y_train, minlength=len(d.classes)).tolist())),
-           "history": res.history.to_dict(orient="records")}
+    key = trained_key(t, d) if out_dir is not None and checkpoint else None  # a model someone keeps is trained once, for every study
+    if hit := cached_model(key):
+        net, _ = load_checkpoint(hit["path"])
+        out, row = hit["result"], dict(hit["row"], reused_from=f"{hit['study']} ({hit['trained_at']})")
+        out["reused"] = dict(study=hit["study"], trained_at=hit["trained_at"])
+        probs = predict(net, d.x_test) if keep_probs else None
+    else:
+        set_seed(cfg.seed)
+        net = create_model(cfg.model, len(d.classes), img_size=d.img_size, in_chans=d.x_train.shape[-1], init=cfg.init, weights=cfg.weights,
+                           **t.get("params", {}).get("model_kwargs", {}))
+        res = fit(net, d, cfg, progress=progress)
+        probs = predict(res.model, d.x_test)
+        m = evaluate(probs, None, d.y_test, d.classes)
+        row = experiment_row(res, d, m, latency_ms_bs1=None, weights_source=getattr(net, "weights_source", None))
+        out = {**{k: row[k] for k in ("family", "n_train", "accuracy", "balanced_accuracy", "macro_f1", "ece", "params_m", "flops_g",
+                                      "train_s", "train_img_s", "best_epoch", "latency_ms_bs1", "weights_source")},
+               "per_class_f1": {c: v["f1"] for c, v in m["per_class"].items()}, "metrics": m,
+               "n_train_per_class": dict(zip(d.classes, np.bincount(d.y_train, minlength=len(d.classes)).tolist())),
+               "history": res.history.to_dict(orient="records")}
+        net = res.model
+    if latency:
+        out["latency_ms_bs1"] = row["latency_ms_bs1"] = benchmark(torch_backend(net), (d.x_train.shape[-1], d.img_size, d.img_size),
+                                                                   batch_sizes=(1,), min_time_s=0.3)["p50_ms_bs1"]
     if out_dir is not None:
         if checkpoint:
-            tag = stable_hash(dict(trial=t, data=d.data_hash), 8)
-            out["checkpoint"] = str(save_checkpoint(Path(out_dir)/"checkpoints"/f"{cfg.model}-{tag}.pt", res.model, checkpoint_meta(res, d, m)))
+            path = Path(out_dir)/"checkpoints"/f"{cfg.model}-{stable_hash(dict(trial=t, data=d.data_hash), 8)}.pt"
+            out["checkpoint"] = str(copy_checkpoint(hit["path"], path) if hit else save_checkpoint(path, net, checkpoint_meta(res, d, m)))
+            if not hit: store_model(key, out["checkpoint"], out, row, log.get("study"))
         log_experiment(out_dir, {**row, **log, "checkpoint": out.get("checkpoint")})
     if keep_probs: out["test_probs"] = probs
     return out
+
+# %% ../nbs/08_experiments.ipynb #f58a1cf3
+def model_trial(model:str, # zoo name
+                found, # `Weights` to start from (`imgbook.models.resolve_start`), or None: from scratch
+                img_size:int, # image side
+                epochs:int, # training epochs
+                seed:int=0, # seeds init and batch order (the split is the data's)
+                augment:str="basic", # augmentation preset or names
+                train:str="finetune", # 'finetune' or 'linear_probe'
+                select:str="macro_f1", # validation metric that picks the kept epoch
+                batch_size:int=32, # training batch size
+                balance:str="sqrt", # class-imbalance handling
+               ) -> Trial:
+    "The one model a single-model study (baseline, deployment, drift) trains, with its family's recipe: equal arguments, one training run."
+    start = "pretrained" if found else "scratch"
+    return Trial(model, augment, seed=seed, img_size=img_size, epochs=epochs,
+                 params=dict(recipe(model, start), train=train, select=select, batch_size=batch_size, balance=balance,
+                             **(dict(weights=str(found.path)) if found else {})))
+
+def reuse_note(run:dict, # what `train_trial` returned
+              ) -> str:
+    "Markdown for a report whose model came from the trained-model cache, else ''."
+    if not (r := run.get("reused")): return ""
+    return (f"**Model from the {r['study']} study**, trained {r['trained_at'].replace('T', ' ')[:16]} UTC on the same data, split and settings "
+            "and reused here instead of training it again (`imgbook cache info` lists the cache).")
 
 # %% ../nbs/08_experiments.ipynb #8d5312be
 def train_model(data:str|ImageData="synthetic", # data spec ('synthetic', 'folder:PATH', 'csv:PATH') or loaded data
