@@ -56,7 +56,7 @@ def write_bundle(out_dir:str|Path, # bundle folder to create (a free variant of 
                  classes:list[str], # class names, index = output
                  img_size:int, # input side the model expects
                  in_chans:int=3, # input channels
-                 **meta, # anything else to record (variant, model, accuracy, checklist, …)
+                 **meta, # anything else to record (variant, model, accuracy, checklist, temperature (divides the logits in `predict`), …)
                 ) -> Path:
     "Write `model.onnx` + `bundle.json` into a new folder; returns the folder."
     out = unique_path(out_dir); writable_dir(out.parent, "bundle folder"); out.mkdir()
@@ -115,7 +115,7 @@ class Bundle:
         if self.is_anomaly:
             s = self.anomaly(images)[0]
             return [dict(image=n, score=float(v), verdict="defect" if v > self.meta["threshold"] else "good") for n, v in zip(names, s)]
-        z = self.logits(images)
+        z = self.logits(images)/self.meta.get("temperature", 1.0)  # calibrated confidences: the deployment study's fitted temperature
         p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
         return [dict(image=n, label=self.meta["classes"][k], confidence=float(c)) for n, k, c in zip(names, p.argmax(1), p.max(1))]
 

@@ -11,15 +11,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.optimize import brentq, minimize_scalar
+from scipy.optimize import brentq
 
 from .core import ImgbookError
+from .metrics import fit_temperature, softmax
 
 # %% auto #0
 __all__ = ['IMAGE_STATS', 'DETECTORS', 'FPR_BAR', 'LOG_COLUMNS', 'FAILING_LOUDLY_BBSD', 'PUBLISHED_MAE_PP', 'image_stats',
-           'softmax', 'Outputs', 'concat_outputs', 'fit_temperature', 'confidence_scores', 'Reference', 'fit_reference',
-           'detect_confidence', 'detect_class_chi2', 'detect_class_psi', 'detect_bbsd', 'mmd_test', 'detect_mmd',
-           'detect_image_stats', 'detect', 'binomial_interval', 'estimate_accuracy', 'window_pvalues', 'null_pvalues',
+           'Outputs', 'concat_outputs', 'confidence_scores', 'Reference', 'fit_reference', 'detect_confidence',
+           'detect_class_chi2', 'detect_class_psi', 'detect_bbsd', 'mmd_test', 'detect_mmd', 'detect_image_stats',
+           'detect', 'binomial_interval', 'estimate_accuracy', 'window_pvalues', 'null_pvalues',
            'reference_size_needed', 'monitor_window', 'alerts', 'detection_delays', 'shift_scores',
            'rank_for_labelling', 'stream_events', 'lighting_severity', 'stream_window_images', 'split_by_column',
            'save_reference', 'load_reference', 'labelled_files', 'list_windows', 'read_images', 'bundle_outputs',
@@ -41,13 +42,6 @@ def image_stats(x:np.ndarray, # uint8 images (N,H,W,3)
         out[i:i + batch_size] = np.column_stack([b, g.std((1, 2)), np.log1p(lap.var((1, 2))), xb.mean((1, 2))/(b[:, None] + 1e-3)])
     return out
 
-def softmax(logits:np.ndarray, # (N, C)
-            temperature:float=1.0, # divides the logits (fitted by `fit_temperature`)
-           ) -> np.ndarray:
-    "Class probabilities (N, C)."
-    z = np.asarray(logits, np.float64)/temperature
-    e = np.exp(z - z.max(1, keepdims=True)); return e/e.sum(1, keepdims=True)
-
 @dataclass
 class Outputs:
     "What a monitor sees of a set of images: the model's logits, its penultimate embedding, image statistics, and the labels when known."
@@ -68,16 +62,6 @@ def concat_outputs(parts:list) -> Outputs:
 # ---- md
 
 # %% ../nbs/25_drift.ipynb #de32dc16
-def fit_temperature(logits:np.ndarray, # (N, C) validation logits
-                    labels:np.ndarray, # (N,) true classes
-                   ) -> float:
-    "The temperature that minimises the validation negative log-likelihood (Guo et al. 2017)."
-    z, y = np.asarray(logits, np.float64), np.asarray(labels)
-    def nll(log_t):
-        s = z/np.exp(log_t); s = s - s.max(1, keepdims=True)
-        return float(np.mean(np.log(np.exp(s).sum(1)) - s[np.arange(len(y)), y]))
-    return float(np.exp(minimize_scalar(nll, bounds=(-3, 3), method='bounded').x))
-
 def confidence_scores(probs:np.ndarray, # (N, C)
                       kind:str='ne', # 'mc' max confidence | 'ne' negative entropy
                      ) -> np.ndarray:

@@ -7,18 +7,20 @@ Docs: https://imgbook.github.io/imgbook/metrics.html.md"""
 # %% ../nbs/06_metrics.ipynb #fe6ab2a2
 from __future__ import annotations
 import itertools, math, warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from sklearn import metrics as skm
-from torch import nn
+from scipy.optimize import minimize_scalar
 
 from .core import ImgbookError
-from .data import to_tensor
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 # %% auto #0
-__all__ = ['INTERVAL_METRICS', 'expected_calibration_error', 'predict', 'evaluate', 'group_interval', 'plot_confusion',
-           'plot_reliability', 'plot_mistakes']
+__all__ = ['INTERVAL_METRICS', 'expected_calibration_error', 'predict', 'evaluate', 'softmax', 'fit_temperature',
+           'group_interval', 'plot_confusion', 'plot_reliability', 'plot_mistakes']
 
 # %% ../nbs/06_metrics.ipynb #b335b3ba
 def expected_calibration_error(probs:np.ndarray, # (N, C) predicted probabilities
@@ -31,21 +33,25 @@ def expected_calibration_error(probs:np.ndarray, # (N, C) predicted probabilitie
     return float(sum(abs(correct[bins == b].mean() - conf[bins == b].mean()) * (bins == b).mean()
                      for b in range(n_bins) if (bins == b).any()))
 
-@torch.inference_mode()
 def predict(model:nn.Module, # a trained classifier
             x:np.ndarray, # uint8 NHWC images
             batch_size:int=256, # inference batch size
             device:str|torch.device|None=None, # None = where the model's parameters are
             tta:bool=False, # average over the four flips of each image (test-time augmentation, 4x the compute)
+            logits:bool=False, # the raw logits instead of probabilities (what `fit_temperature` takes)
            ) -> np.ndarray:
-    "Class probabilities (N, C) for the images `x`, in eval mode, fp32."
+    "Class probabilities (N, C) for the images `x` (or their logits), in eval mode, fp32."
+    import torch
+    from imgbook.data import to_tensor
     device = torch.device(device) if device else next(model.parameters()).device
     was_training = model.training; model.eval()
     def views(t): return [t, t.flip(3), t.flip(2), t.flip(2, 3)] if tta else [t]
+    def out_of(v): return model(v).float() if logits else torch.softmax(model(v).float(), 1)
     out = []
-    for i in range(0, len(x), batch_size):
-        t = to_tensor(x[i:i + batch_size]).to(device)
-        out.append(torch.stack([torch.softmax(model(v).float(), 1) for v in views(t)]).mean(0).cpu())
+    with torch.inference_mode():
+        for i in range(0, len(x), batch_size):
+            t = to_tensor(x[i:i + batch_size]).to(device)
+            out.append(torch.stack([out_of(v) for v in views(t)]).mean(0).cpu())
     model.train(was_training)
     return torch.cat(out).numpy()
 
@@ -55,7 +61,8 @@ def evaluate(model_or_probs:nn.Module|np.ndarray, # a model, or (N, C) probabili
              classes:list[str], # class names, index = label
             ) -> dict:
     "Accuracy, balanced accuracy, macro-F1, per-class P/R/F1/n, confusion matrix and ECE."
-    probs = predict(model_or_probs, x) if isinstance(model_or_probs, nn.Module) else np.asarray(model_or_probs)
+    from sklearn import metrics as skm
+    probs = predict(model_or_probs, x) if callable(model_or_probs) else np.asarray(model_or_probs)
     y, pred, labels = np.asarray(y), probs.argmax(1), list(range(len(classes)))
     p, r, f1, n = skm.precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
     with warnings.catch_warnings():
@@ -66,6 +73,24 @@ def evaluate(model_or_probs:nn.Module|np.ndarray, # a model, or (N, C) probabili
                 ece=expected_calibration_error(probs, y), n=len(y),
                 per_class={c: dict(precision=float(p[i]), recall=float(r[i]), f1=float(f1[i]), n=int(n[i])) for i, c in enumerate(classes)},
                 confusion_matrix=skm.confusion_matrix(y, pred, labels=labels).tolist())
+
+# %% ../nbs/06_metrics.ipynb #9e93cda8
+def softmax(logits:np.ndarray, # (N, C)
+            temperature:float=1.0, # divides the logits (fitted by `fit_temperature`)
+           ) -> np.ndarray:
+    "Class probabilities (N, C), float64."
+    z = np.asarray(logits, np.float64)/temperature
+    e = np.exp(z - z.max(1, keepdims=True)); return e/e.sum(1, keepdims=True)
+
+def fit_temperature(logits:np.ndarray, # (N, C) validation logits
+                    labels:np.ndarray, # (N,) true classes
+                   ) -> float:
+    "The temperature that minimises the validation negative log-likelihood (Guo et al. 2017)."
+    z, y = np.asarray(logits, np.float64), np.asarray(labels)
+    def nll(log_t):
+        s = z/np.exp(log_t); s = s - s.max(1, keepdims=True)
+        return float(np.mean(np.log(np.exp(s).sum(1)) - s[np.arange(len(y)), y]))
+    return float(np.exp(minimize_scalar(nll, bounds=(-3, 3), method='bounded').x))
 
 # %% ../nbs/06_metrics.ipynb #980fe083
 INTERVAL_METRICS = ("accuracy", "balanced_accuracy", "macro_f1")
@@ -119,6 +144,8 @@ def plot_confusion(cm:list|np.ndarray, # (C, C) counts, rows = true class
 def plot_reliability(probs:np.ndarray, # (N, C) probabilities
                      y:np.ndarray, # (N,) true labels
                      n_bins:int=15, # confidence bins (as in ECE)
+                     title:str="reliability", # axes title; the ECE is appended
+                     ax=None, # draw into this axes (None: a new figure)
                     ):
     "Reliability diagram: accuracy per confidence bin against the diagonal, with the ECE in the title."
     import matplotlib.pyplot as plt
@@ -126,11 +153,11 @@ def plot_reliability(probs:np.ndarray, # (N, C) probabilities
     bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
     centers = (np.arange(n_bins) + 0.5) / n_bins
     acc = np.array([correct[bins == b].mean() if (bins == b).any() else np.nan for b in range(n_bins)])
-    fig, ax = plt.subplots(figsize=(4, 4))
+    fig, ax = plt.subplots(figsize=(4, 4)) if ax is None else (ax.figure, ax)
     ax.bar(centers, acc, width=1 / n_bins, edgecolor="k", alpha=0.7, label="accuracy")
     ax.plot([0, 1], [0, 1], "k--", label="perfect calibration")
     ax.set_xlabel("confidence"); ax.set_ylabel("accuracy"); ax.set_xlim(0, 1); ax.set_ylim(0, 1); ax.legend(loc="upper left")
-    ax.set_title(f"reliability (ECE {expected_calibration_error(probs, y, n_bins):.3f})"); fig.tight_layout()
+    ax.set_title(f"{title} (ECE {expected_calibration_error(probs, y, n_bins):.3f})"); fig.tight_layout()
     return fig
 
 def plot_mistakes(x:np.ndarray, # uint8 NHWC images
