@@ -78,7 +78,8 @@ STUDIES = {
                                synthetic_only=("epochs", "img_size")),  # own data: 128 px, 6 epochs from ImageNet weights
     "deployment": Study("24_deployment.ipynb",
                         "How do we make this model fast and small enough for the target hardware without losing accuracy, and how do we prove it is ready?",
-                        dict(smoke=dict(n_synthetic=600, epochs=2, img_size=32),
+                        dict(smoke=dict(n_synthetic=600, epochs=2, img_size=32, calib_sweep=[16], calib_methods=["minmax"], prune_ratios=[0.3],
+                                        sparsities=[0.5], student_epochs=0, min_time_s=0.1),  # one of each kind of variant: a quick look
                              standard=dict(n_synthetic=2000, epochs=5, img_size=64, calib_sweep=[16, 64, 256],
                                            calib_methods=["minmax", "percentile"], prune_ratios=[0.3], sparsities=[0.5], prune_finetune_epochs=1,
                                            student_epochs=0, use_compile=False, bench_224=True, min_time_s=0.3),
