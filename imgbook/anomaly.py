@@ -413,10 +413,12 @@ def joint_advice(table:pd.DataFrame, # from `joint_recall`
     where = lambda d, col: ", ".join(f"{r.defect} ({r[col]:.0%} against {r['detector' if col == 'classifier' else 'classifier']:.0%})" for _, r in d.iterrows())
     head = f"At {fpr:.0%} false alarms on good parts, all defects: classifier {allr.classifier:.0%}, detector {allr.detector:.0%}, either {allr.either:.0%}."
     if len(det_only) and len(cls_only):
-        return f"{head} Ship both: the detector catches {where(det_only, 'detector')}, which the classifier misses, and the classifier catches {where(cls_only, 'classifier')}."
-    if len(det_only): return f"{head} The detector adds {where(det_only, 'detector')}; " + ("ship both." if allr.either > allr.classifier + 0.02 else "the classifier is still the better single model.")
+        return f"{head} Ship both: the detector catches more of {where(det_only, 'detector')}, and the classifier more of {where(cls_only, 'classifier')}."
+    if len(det_only): return f"{head} The detector catches more of {where(det_only, 'detector')}; " + ("ship both." if allr.either > allr.classifier + 0.02 else "the classifier is still the better single model.")
     if len(cls_only): return f"{head} The classifier catches {where(cls_only, 'classifier')} better; the detector adds no class by {margin:.0%} or more" + (", but either still catches more in all: ship both." if allr.either > max(allr.classifier, allr.detector) + 0.02 else ": ship the classifier, and keep the detector only to watch for new defect types.")
-    return f"{head} Neither model catches any class {margin:.0%} better than the other; ship the simpler one."
+    better = "classifier" if allr.classifier >= allr.detector else "detector"
+    return (f"{head} Neither catches any labelled class {margin:.0%} better than the other: the {better} alone is enough for the labelled types"
+            + (", and the detector stays useful as a guard against defect types no label names." if better == "classifier" else "."))
 
 # %% ../nbs/26_anomaly.ipynb #d208b72a
 def export_detector(detector:AnomalyDetector, # the detector (CPU)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import assert_clean_error, cli, write_images
+from conftest import assert_clean_error, assert_reader_html, cli, write_images
 from imgbook.anomaly import (METHODS, AnomalyDetector, anomaly_bundle, export_detector, extract, fit_detector, patch_extractor,
                              score_maps, score_parity, threshold_at)
 from imgbook.data import load_data, to_tensor
@@ -133,3 +133,17 @@ def test_good_class_absent_from_test_split_is_clean(tmp_path):
     t.loc[(t.label == "ok") & (t.split == "test"), "split"] = "train"; t.to_csv(f, index=False)
     r = cli("report", "anomaly", "--data", spec, "--out", tmp_path/"out", "--preset", "smoke")
     assert_clean_error(r.returncode, r.stderr, "good class 'ok' has no images in the test split")
+
+
+def test_report_renders_at_smoke(tmp_path):
+    "The study renders at smoke size: a clean page, a thumbnail, and the results keys the issue names, with a bundle that loads."
+    from imgbook.bundle import load_bundle
+    r = cli("report", "anomaly", "--preset", "smoke", "--out", tmp_path, "-p", "good_counts", "[10, 0]", "-p", "bench_time_s", "0.05")
+    assert r.returncode == 0, r.stderr
+    assert_reader_html(tmp_path/"anomaly.html"); assert (tmp_path/"anomaly.png").exists()
+    res = json.loads((tmp_path/"anomaly.json").read_text())["results"]
+    assert {"methods", "good_sample_curve", "joint", "recommended", "bundle"} <= set(res)
+    m = res["methods"][0]
+    assert {"method", "backbone", "image_auroc", "image_auroc_ci95", "recall_at_fpr", "pixel_auroc", "pro", "fit_s", "bank_size", "latency_ms"} <= set(m)
+    assert {"runs", "fits", "verdict"} <= set(res["good_sample_curve"]) and {"n_good", "seed", "image_auroc"} <= set(res["good_sample_curve"]["runs"][0])
+    assert res["bundle"]["parity_rel"] <= 1e-4 and load_bundle(res["bundle"]["path"]).is_anomaly
