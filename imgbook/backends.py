@@ -160,7 +160,7 @@ def export_and_check(model:nn.Module, # the trained model (CPU)
 
 # %% ../nbs/09_backends.ipynb #011e19ce
 def _import_cpp_extension():
-    "Import torch.utils.cpp_extension, which inductor's CPU code generation imports, without its one 'No CUDA runtime is found' record."
+    "Import torch.utils.cpp_extension, which inductor's CPU code generation and NNCF's torch backend import, without its one 'No CUDA runtime is found' record."
     # On import it looks for a CUDA toolkit (CUDA_HOME, else nvcc on PATH) and logs that warning when one is installed but no GPU is
     # visible: CPU code never uses that toolkit. Only this record of this logger is dropped, and only for the import.
     if "torch.utils.cpp_extension" in sys.modules or torch.cuda.is_available(): return
@@ -205,6 +205,7 @@ def openvino_backend(onnx_path:str|Path, # fp32 model from `export_onnx`
     if precision == "int8":
         import nncf
         nncf.set_log_level(logging.WARNING)  # not its per-node notes on the ignored scope in a report
+        _import_cpp_extension()  # nncf.quantize asks whether the model is a torch one by importing nncf.torch, whose extensions import it
         if calib_images is None: raise ImgbookError("openvino int8 needs calib_images")
         x = to_tensor(calib_images).numpy()
         ops = [o.get_friendly_name() for o in m.get_ops()]
