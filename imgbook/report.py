@@ -102,8 +102,7 @@ STUDIES = {
                      "Can a detector trained on good images alone catch the defects, including the ones nobody labelled, and how many good images does it need?",
                      dict(smoke=dict(n_synthetic=300, img_size=64, good_counts=[10, 25, 0], seeds=2, n_novel=60),
                           standard=dict(n_synthetic=1200, img_size=128, good_counts=[10, 25, 50, 100, 200, 500, 0], seeds=3, n_novel=200, bench_time_s=0.3),
-                          full=dict(n_synthetic=6000, img_size=128, good_counts=[10, 25, 50, 100, 200, 500, 1000, 0], seeds=5, n_novel=500, max_bank=16384,
-                                    bench_time_s=1.0)),
+                          full=dict(n_synthetic=6000, img_size=128, good_counts=[10, 25, 50, 100, 200, 500, 1000, 0], seeds=5, n_novel=500, bench_time_s=1.0)),
                      synthetic_only=("img_size",)),  # own data: the backbone's ImageNet size (224 px for efficientnet_lite0)
 }
 
