@@ -24,7 +24,7 @@ RUN_COLUMNS = ("date", "commit", "cpu", "cpu_features", "threads", "device", "pr
 
 # %% ../nbs/92_results.ipynb #5411b6f5
 BUDGETS_S = {"baseline": 180, "architectures": 480, "augmentation": 360, "data-requirements": 360,
-             "deployment": 240, "drift": 180, "all": 1800}
+             "deployment": 240, "drift": 180, "anomaly": 180, "all": 1800}
 
 def is_synthetic(data:str, # a data spec as recorded in STUDY.json
                 ) -> bool: return str(data).split(":")[0] == "synthetic"
@@ -91,8 +91,14 @@ def _drift(r):
     mae = r.get("mae_camera_lighting") or {}  # label-free accuracy error in percentage points, per estimator
     return dict(test_accuracy=r["model"]["test"], atc_error_camera_lighting_pp=mae.get("atc"))
 
+def _anomaly(r):
+    "The recommended detector's image AUROC (pooled over folds where the run cross-validated) and the good-sample verdict."
+    m = _find(r["methods"], "method", r["recommended"])
+    return dict(recommended=r["recommended"], image_auroc=m.get("image_auroc"), scope="folds pooled" if "pooled" in (m.get("image_auroc_scope") or "") else None,
+                good_samples_claim=(r.get("good_sample_curve") or {}).get("verdict"))
+
 HEADLINES = {"baseline": _baseline, "architectures": _architectures, "augmentation": _augmentation,
-             "data-requirements": _data_requirements, "deployment": _deployment, "drift": _drift}
+             "data-requirements": _data_requirements, "deployment": _deployment, "drift": _drift, "anomaly": _anomaly}
 
 # %% ../nbs/92_results.ipynb #2c99ada0
 def fmt_number(v) -> str:
