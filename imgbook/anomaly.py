@@ -70,7 +70,8 @@ def intermediates_at(net:nn.Module, # a timm model with `forward_intermediates`
     "Index of the deepest intermediate of `net` at each stride."
     with torch.no_grad(): outs = net.forward_intermediates(torch.zeros(1, 3, size, size), intermediates_only=True)
     found = {}
-    for i, o in enumerate(outs): found[size // o.shape[-1]] = i  # later (deeper) blocks of the same stride replace earlier ones
+    for i, o in enumerate(outs): found[2 ** round(math.log2(size / o.shape[-1]))] = i  # deeper blocks of a stride replace earlier ones
+    # (the nearest power of two: at a side that is no multiple of 32, e.g. 260 px for Lite2, a stride-16 map is 17 wide, 260/17 = 15.3)
     if missing := [s for s in strides if s not in found]: raise ImgbookError(f"the backbone has no block at stride {missing[0]} (strides: {sorted(found)})")
     return [found[s] for s in strides]
 
