@@ -287,11 +287,12 @@ def experiment_row(res:FitResult, # from `fit`
 def checkpoint_meta(res:FitResult, # from `fit`
                     data:ImageData, # the data it was trained on
                     metrics:dict, # test metrics from `evaluate`
+                    model_kwargs:dict|None=None, # timm arguments the model was built with (a ViT's `patch_size`, …)
                    ) -> dict:
     "The metadata `save_checkpoint` stores with a trained model: what it needs to rebuild, preprocess and trace it."
     return dict(model=res.config.model, classes=data.classes, img_size=data.img_size, in_chans=data.x_train.shape[-1],
                 data_hash=data.data_hash, data=data.summary(), config=asdict(res.config), metrics=metrics,
-                best_epoch=res.best_epoch)
+                best_epoch=res.best_epoch, model_kwargs=model_kwargs)
 
 TRIAL_KEYS = ("model", "augment", "seed", "epochs", "n_train", "img_size")
 
@@ -318,15 +319,16 @@ def train_trial(trial:Trial|dict, # model, augment, n_train, seed, img_size, epo
     data = data if data is not None else load_data("synthetic", img_size=t.get("img_size", 64), seed=cfg.seed)
     d = subset(data, t.get("n_train"), cfg.seed)
     key = trained_key(t, d) if out_dir is not None and checkpoint else None  # a model someone keeps is trained once, for every study
+    kwargs = t.get("params", {}).get("model_kwargs", {})
     if hit := cached_model(key):
-        net, _ = load_checkpoint(hit["path"])
+        net = load_checkpoint(hit["path"])[0] if latency or keep_probs else None
         out, row = hit["result"], dict(hit["row"], reused_from=f"{hit['study']} ({hit['trained_at']})")
         out["reused"] = dict(study=hit["study"], trained_at=hit["trained_at"])
         probs = predict(net, d.x_test) if keep_probs else None
     else:
         set_seed(cfg.seed)
         net = create_model(cfg.model, len(d.classes), img_size=d.img_size, in_chans=d.x_train.shape[-1], init=cfg.init, weights=cfg.weights,
-                           **t.get("params", {}).get("model_kwargs", {}))
+                           **kwargs)
         res = fit(net, d, cfg, progress=progress)
         probs = predict(res.model, d.x_test)
         m = evaluate(probs, None, d.y_test, d.classes)
@@ -343,7 +345,7 @@ def train_trial(trial:Trial|dict, # model, augment, n_train, seed, img_size, epo
     if out_dir is not None:
         if checkpoint:
             path = Path(out_dir)/"checkpoints"/f"{cfg.model}-{stable_hash(dict(trial=t, data=d.data_hash), 8)}.pt"
-            out["checkpoint"] = str(copy_checkpoint(hit["path"], path) if hit else save_checkpoint(path, net, checkpoint_meta(res, d, m)))
+            out["checkpoint"] = str(copy_checkpoint(hit["path"], path) if hit else save_checkpoint(path, net, checkpoint_meta(res, d, m, kwargs)))
             if not hit: store_model(key, out["checkpoint"], out, row, log.get("study"))
         log_experiment(out_dir, {**row, **log, "checkpoint": out.get("checkpoint")})
     if keep_probs: out["test_probs"] = probs

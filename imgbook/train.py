@@ -364,7 +364,7 @@ def load_checkpoint(path:str|Path, # a file written by `save_checkpoint`
     if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
         raise ImgbookError(f"checkpoint {path}: not an imgbook checkpoint (no {CHECKPOINT_FORMAT!r} format tag)")
     meta = ck["meta"]
-    model = create_model(meta["model"], len(meta["classes"]), img_size=meta["img_size"], in_chans=meta["in_chans"])
+    model = create_model(meta["model"], len(meta["classes"]), img_size=meta["img_size"], in_chans=meta["in_chans"], **meta.get("model_kwargs", {}))
     try: model.load_state_dict(ck["state_dict"])
     except RuntimeError as e: raise ImgbookError(f"checkpoint {path}: weights do not match {meta['model']!r} ({str(e)[:150]})") from None
     return model.to(device).eval(), meta
