@@ -43,7 +43,7 @@ def cmd_report(args) -> int:
     from imgbook.report import render, render_all
     params = dict(args.param) | ({"executor": args.executor} if args.executor else {})
     if args.tracking: os.environ["IMGBOOK_TRACKING"] = args.tracking  # the kernel and Ray workers inherit it
-    kw = dict(data=args.data, out=args.out, preset=args.preset, params=params, force=args.force)
+    kw = dict(data=args.data, out=args.out, preset=args.preset, params=params, force=args.force, budget=args.budget, dry_run=args.dry_run)
     if args.study == "all": render_all(**kw)
     else: render(args.study, **kw)
     return 0
@@ -169,6 +169,9 @@ def cli_parser() -> argparse.ArgumentParser:
     r.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="set a study parameter (repeatable)")
     r.add_argument("--force", action="store_true", help="replace an existing report instead of refusing")
+    r.add_argument("--budget", type=float, metavar="MINUTES", help="fit the run into MINUTES on this machine: a few seconds' probe, then "
+                   "each study's epochs, seeds and grid points are turned down as far as needed; the plan is printed first")
+    r.add_argument("--dry-run", action="store_true", help="print the plan (estimated minutes per study on this machine) and stop")
     r.add_argument("--offline", action="store_true", help="never download pretrained weights (as HF_HUB_OFFLINE=1)")
     r.add_argument("--executor", choices=["sequential", "ray"], help="how a study's training runs go: one after another here "
                    "(default) or as Ray tasks, on a local Ray or the cluster at RAY_ADDRESS (as -p executor)")

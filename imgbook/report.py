@@ -26,7 +26,7 @@ from .data import parse_spec, resolve_spec
 __all__ = ['PRESETS', 'STUDIES', 'DATA_KEYS', 'STUDY_HEADING', 'FOLDED_CODE_TEMPLATE', 'PATH_PARAMS', 'Study', 'get_study',
            'notebook_dirs', 'study_notebook', 'available_studies', 'Param', 'study_params', 'coerce_param',
            'validate_params', 'run_params', 'save_study', 'study_out_dir', 'report_paths', 'report_notebook', 'to_html',
-           'render', 'headline', 'verdict', 'write_index', 'text_table', 'render_all']
+           'record_plan', 'render', 'headline', 'verdict', 'write_index', 'text_table', 'render_all']
 
 # %% ../nbs/90_report.ipynb #1b258349
 PRESETS = ("smoke", "standard", "full")
@@ -378,7 +378,7 @@ def _kernel_config() -> Config:
     "Encrypt the kernel's sockets when pyzmq can (CurveZMQ); otherwise ipykernel 7 warns about plain TCP on every run."
     return Config(KernelManager=dict(transport_encryption="auto")) if zmq.has("curve") else Config()
 
-def _run(study:str, nb:Path, paths:dict, values:dict, out:Path, progress:bool) -> dict:
+def _run(study:str, nb:Path, paths:dict, values:dict, out:Path, progress:bool, plan=None) -> dict:
     "Execute the report form of `nb` with `values`, then write the HTML; the parameters and paths are already checked."
     t0 = time.time()
     src = out/f".{study}.source.ipynb"
@@ -408,8 +408,35 @@ def _run(study:str, nb:Path, paths:dict, values:dict, out:Path, progress:bool) -
         to_html(paths["ipynb"], paths["html"])
     if not paths["json"].exists():
         raise ImgbookError(f"study {study!r}: {nb.name} ran but did not write {paths['json']} (its last cell must call save_study)")
-    print(f"{study}: done in {time.time() - t0:.0f} s -> {paths['html']}", flush=True)
+    took = time.time() - t0
+    if plan: record_plan(paths["json"], plan, study, took)
+    planned = f" (planned {plan.studies[study]['est_s']:.0f} s)" if plan else ""
+    print(f"{study}: done in {took:.0f} s{planned} -> {paths['html']}", flush=True)
     return paths
+
+# %% ../nbs/90_report.ipynb #f17b1962
+def _planned(plans:dict, # study -> (notebook, checked values), from `_prepare`
+             budget:float|None, # minutes, or None
+             dry_run:bool, # plan even without a budget
+            ) -> tuple[dict, object]:
+    "`(plans, plan)`: with a budget or a dry run, probe, plan and print, and each study's values get the plan's changes; else `(plans, None)`."
+    if budget is None and not dry_run: return plans, None
+    from .budget import plan_budget
+    full = {s: {**{n: p.default for n, p in study_params(s).items()}, **v} for s, (_, v) in plans.items()}
+    plan = plan_budget(full, next(iter(full.values()))["data"], budget or float("inf"))
+    print(plan.summary(), plan.table().to_string(), sep="\n", flush=True)
+    return {s: (nb, {**v, **{k: b for k, (_, b) in plan.studies[s]["changed"].items()}}) for s, (nb, v) in plans.items()}, plan
+
+def record_plan(path:Path, # a study's STUDY.json
+                plan, # the run's `imgbook.budget.Plan`
+                study:str, # the study
+                took_s:float, # its actual seconds
+               ):
+    "Add the plan's part for `study` and the actual minutes to its STUDY.json."
+    d, p = json.loads(path.read_text()), plan.studies[study]
+    d["budget"] = dict(budget_min=None if plan.budget_s == float("inf") else plan.budget_s / 60, planned_min=p["est_s"] / 60, actual_min=took_s / 60,
+                       preset_min=p["preset_s"] / 60, changed={k: list(ab) for k, ab in p["changed"].items()}, probe_img_s=plan.rates)
+    save_json(d, path)
 
 # %% ../nbs/90_report.ipynb #0df055c7
 PATH_PARAMS = ("weights", "weights_dir", "checkpoint")  # study parameters that name an input file or folder
@@ -437,15 +464,18 @@ def render(study:str, # a key of `STUDIES`
            params:dict|None=None, # parameter overrides (strings are converted), applied after the preset
            force:bool=False, # replace an existing report instead of refusing
            progress:bool=True, # show papermill's progress bar over cells
+           budget:float|None=None, # minutes: plan the study to fit (`imgbook.budget`); None: the preset as it is
+           dry_run:bool=False, # print the plan and stop
           ) -> dict[str, Path]:
-    "Render `study` on `data` to `out/STUDY.ipynb`, `.html` and `.json`; returns their paths."
+    "Render `study` on `data` to `out/STUDY.ipynb`, `.html` and `.json`; returns their paths (none on a dry run)."
     out = Path(out).expanduser().resolve()
-    nb, values = _prepare(study, data, out, preset, params)
-    paths = report_paths(study, out)
-    _claim(paths.values(), force)
-    writable_dir(out, "--out")
+    paths, prepared = report_paths(study, out), {study: _prepare(study, data, out, preset, params)}
+    if not dry_run: _claim(paths.values(), force); writable_dir(out, "--out")
+    prepared, plan = _planned(prepared, budget, dry_run)
+    if dry_run: return {}
+    nb, values = prepared[study]
     print(f"{study}: rendering {nb.name} (preset {preset}, data {data}) into {out}", flush=True)
-    return _run(study, nb, paths, values, out, progress)
+    return _run(study, nb, paths, values, out, progress, plan)
 
 # %% ../nbs/90_report.ipynb #7992eb04
 def headline(results:dict, # a study's `results`
@@ -508,7 +538,9 @@ def render_all(data:str="synthetic", # data spec: synthetic | folder:PATH | csv:
                force:bool=False, # replace existing reports instead of refusing
                progress:bool=True, # show papermill's progress bars
                studies:list[str]|None=None, # which studies (default: every study whose notebook exists)
-              ) -> Path:
+               budget:float|None=None, # minutes for all of them: plan the studies to fit (`imgbook.budget`); None: the preset as it is
+               dry_run:bool=False, # print the plan and stop
+              ) -> Path|None:
     "Render every available study into `out` and write `out/index.html`; returns the index path."
     out, params = Path(out).expanduser().resolve(), params or {}
     names = studies or available_studies()
@@ -517,14 +549,22 @@ def render_all(data:str="synthetic", # data spec: synthetic | folder:PATH | csv:
     if unknown := [k for k in params if not any(k in ps for ps in known.values())]:
         raise ImgbookError(f"parameter {unknown[0]!r} is not a parameter of any study ({', '.join(names)})")
     plans = {s: _prepare(s, data, out, preset, {k: v for k, v in params.items() if k in known[s]}) for s in names}
-    _claim([p for s in names for p in report_paths(s, out).values()] + [out/"index.html"], force)
-    writable_dir(out, "--out")
-    errors = {}
+    if not dry_run:
+        _claim([p for s in names for p in report_paths(s, out).values()] + [out/"index.html"], force)
+        writable_dir(out, "--out")
+    plans, plan = _planned(plans, budget, dry_run)
+    if dry_run: return None
+    errors, t0, planned_done = {}, time.time(), 0.0
     for i, s in enumerate(names, 1):
         nb, values = plans[s]
-        print(f"[{i}/{len(names)}] {s}: rendering {nb.name} (preset {preset}, data {data}) into {out}", flush=True)
-        try: _run(s, nb, report_paths(s, out), values, out, progress)
+        eta = ""
+        if plan:  # the plan's minutes left, scaled by how the run has kept to the plan so far
+            left = sum(plan.studies[n]["est_s"] for n in names[i - 1:]) * ((time.time() - t0) / planned_done if planned_done else 1)
+            eta = f"; about {left / 60:.0f} min left"
+        print(f"[{i}/{len(names)}] {s}: rendering {nb.name} (preset {preset}, data {data}) into {out}{eta}", flush=True)
+        try: _run(s, nb, report_paths(s, out), values, out, progress, plan)
         except ImgbookError as e: errors[s] = str(e); print(f"{s}: {e}", flush=True)
+        if plan: planned_done += plan.studies[s]["est_s"]
     index = write_index(out, names, errors)
     print(f"index: {index}", flush=True)
     if errors: raise ImgbookError(f"{len(errors)} of {len(names)} studies failed: " + " | ".join(errors.values()))
