@@ -55,7 +55,7 @@ class TrainConfig:
     label_smoothing: float = 0.1 # cross-entropy label smoothing
     balance: str = "sqrt" # class imbalance: one of `BALANCE` (loss weights, or 'sampler' for class-balanced batches)
     select: str = "balanced_accuracy" # validation metric that picks the kept epoch and drives `patience`
-    patience: int|None = None # early stopping: epochs without a better `select` score; None = off
+    patience: int|None = 5 # early stopping: epochs without a better `select` score; None = off
     augment: str|list = "basic" # augmentation preset or list of names (`imgbook.augment`)
     mix: str = "none" # batch mixing: 'none' | 'mixup' | 'cutmix' (`imgbook.augment.mix_batch`)
     mix_alpha: float = 1.0 # Beta(alpha, alpha) for the mixing weight
