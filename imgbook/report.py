@@ -417,10 +417,10 @@ def _run(study:str, nb:Path, paths:dict, values:dict, out:Path, progress:bool, p
 # %% ../nbs/90_report.ipynb #f17b1962
 def _planned(plans:dict, # study -> (notebook, checked values), from `_prepare`
              budget:float|None, # minutes, or None
-             dry_run:bool, # plan even without a budget
+             always:bool, # plan even without a budget (a dry run, or the ETA of `render_all`)
             ) -> tuple[dict, object]:
-    "`(plans, plan)`: with a budget or a dry run, probe, plan and print, and each study's values get the plan's changes; else `(plans, None)`."
-    if budget is None and not dry_run: return plans, None
+    "`(plans, plan)`: with a budget (or `always`) probe, plan and print, and each study's values get the plan's changes; else `(plans, None)`."
+    if budget is None and not always: return plans, None
     from .budget import plan_budget
     full = {s: {**{n: p.default for n, p in study_params(s).items()}, **v} for s, (_, v) in plans.items()}
     plan = plan_budget(full, next(iter(full.values()))["data"], budget or float("inf"))
@@ -552,7 +552,7 @@ def render_all(data:str="synthetic", # data spec: synthetic | folder:PATH | csv:
     if not dry_run:
         _claim([p for s in names for p in report_paths(s, out).values()] + [out/"index.html"], force)
         writable_dir(out, "--out")
-    plans, plan = _planned(plans, budget, dry_run)
+    plans, plan = _planned(plans, budget, always=True)  # without a budget the plan is the preset: a few seconds' probe buys the ETA
     if dry_run: return None
     errors, t0, planned_done = {}, time.time(), 0.0
     for i, s in enumerate(names, 1):

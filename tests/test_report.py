@@ -151,7 +151,7 @@ def test_baseline_in_checkout():
                     "-p", "calib_sweep", "[16]", "-p", "calib_methods", "[minmax]", "-p", "min_time_s", "0.1"]),
     ("drift", ["-p", "n_synthetic", "300", "-p", "epochs", "1", "-p", "shifts", "[blur, novel_class]", "-p", "severities", "[3]",
                "-p", "window_sizes", "[10, 50]", "-p", "pool_size", "100", "-p", "repeats", "3", "-p", "null_repeats", "20",
-               "-p", "n_permutations", "20", "-p", "stream_windows", "8", "-p", "stream_window_size", "30"]),
+               "-p", "n_permutations", "20", "-p", "stream_windows", "8", "-p", "stream_window_size", "30", "--budget", "20"]),
 ])
 def test_study_report_reads_cleanly(study, params, tmp_path):
     "Each study rendered at smoke size: the HTML has the question, results and plots, and none of the library's own checks."
@@ -159,7 +159,12 @@ def test_study_report_reads_cleanly(study, params, tmp_path):
     assert r.returncode == 0, r.stderr
     assert_reader_html(tmp_path/f"{study}.html")
     assert (tmp_path/f"{study}.png").exists()  # the thumbnail the index shows
-    results = json.loads((tmp_path/f"{study}.json").read_text())["results"]
+    if "--budget" in params: assert "budget 20 min; probe" in r.stdout and "(planned " in r.stdout, r.stdout
+    record = json.loads((tmp_path/f"{study}.json").read_text())
+    if "--budget" in params:  # a budget that fits the preset changes nothing and is recorded beside the actual minutes
+        assert record["budget"]["budget_min"] == 20 and record["budget"]["changed"] == {}, record["budget"]
+        assert record["budget"]["actual_min"] > 0 and record["budget"]["planned_min"] > 0, record["budget"]
+    results = record["results"]
     if study == "baseline": assert set(results["tta"]) == {"accuracy", "balanced_accuracy", "macro_f1"}
     if study == "deployment": assert load_bundle(results["bundle"]).has_embedding  # what `imgbook monitor` compares
     if study == "data-requirements":
