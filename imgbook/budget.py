@@ -125,15 +125,16 @@ class Knob:
 class Sizing:
     "How the budget sizes one study."
     work: Callable  # (values, data) -> [(key, model, img_size, passes)]
-    knobs: tuple = ()  # `Knob`s, turned down in turn
-    fixed_s: float = 30.0  # seconds that do not scale with the work, on the calibration machine
-    k: float = 1.5  # seconds of run time per second of probed training
+    knobs: tuple  # `Knob`s, turned down in turn
+    fixed_s: float  # seconds that do not scale with the work, on the calibration machine
+    k: float  # seconds of run time per second of probed training
 
 # %% ../nbs/14_budget.ipynb #6f2800cd
 def probe(sizes:list[int], # image sides to measure
           model:str="efficientnet_lite0", # zoo name of the probe model
           batch_size:int=16, # images per step
-          min_s:float=1.0, # timed seconds per side (after one warm-up step)
+          min_s:float=1.0, # timed seconds per side, in `rounds` (after two warm-up steps)
+          rounds:int=3, # timed rounds per side; the fastest counts
          ) -> dict[int, float]:
     "Training images per second of `model` at each side in `sizes` on this machine, as `fit` would train it."
     import torch
@@ -151,10 +152,13 @@ def probe(sizes:list[int], # image sides to measure
             with torch.autocast("cpu", torch.bfloat16, enabled=bool(cfg.amp)):
                 loss = torch.nn.functional.cross_entropy(net(x), y)
             opt.zero_grad(); loss.backward(); opt.step()
-        step()
-        n, t0 = 0, time.perf_counter()
-        while (dt := time.perf_counter() - t0) < min_s or n < 2: step(); n += 1
-        rates[px] = n * batch_size / dt
+        step(); step()  # the first steps at a new shape build its kernels
+        best = 0.0
+        for _ in range(rounds):  # the fastest round: a background hiccup slows a round, nothing speeds one up
+            n, t0 = 0, time.perf_counter()
+            while (dt := time.perf_counter() - t0) < min_s / rounds or n < 1: step(); n += 1
+            best = max(best, n * batch_size / dt)
+        rates[px] = best
     return rates
 
 # %% ../nbs/14_budget.ipynb #32839448
@@ -171,14 +175,14 @@ def work_units(runs:list[tuple], # a study's `work`
     return s
 
 # %% ../nbs/14_budget.ipynb #3aaa33ba
-SIZING = {
-    "baseline": Sizing(_baseline, (Knob("epochs", 3),)),
-    "architectures": Sizing(_architectures, (Knob("data_fractions", 2, "first"), Knob("img_sizes", 1), Knob("seeds", 2), Knob("epochs", 2))),
-    "augmentation": Sizing(_augmentation, (Knob("grid_seeds", 2), Knob("seeds", 2), Knob("epochs", 2), Knob("policies", 3))),
-    "data-requirements": Sizing(_data_requirements, (Knob("seeds", 2), Knob("fractions", 4, "first"), Knob("epochs", 2))),
-    "deployment": Sizing(_deployment, (Knob("calib_sweep", 1),)),
-    "drift": Sizing(_drift, (Knob("pool_size", 200),)),
-    "anomaly": Sizing(_anomaly, (Knob("good_counts", 3, "before_last"), Knob("seeds", 2))),
+SIZING = {  # fixed_s and k: least squares over three measured runs, see "Calibration" below
+    "baseline": Sizing(_baseline, (Knob("epochs", 3),), 31, 0.69),
+    "architectures": Sizing(_architectures, (Knob("data_fractions", 2, "first"), Knob("img_sizes", 1), Knob("seeds", 2), Knob("epochs", 2)), 167, 0.83),
+    "augmentation": Sizing(_augmentation, (Knob("grid_seeds", 2), Knob("seeds", 2), Knob("epochs", 2), Knob("policies", 3)), 60, 0.76),
+    "data-requirements": Sizing(_data_requirements, (Knob("seeds", 2), Knob("fractions", 4, "first"), Knob("epochs", 2)), 62, 0.69),
+    "deployment": Sizing(_deployment, (Knob("calib_sweep", 1),), 174, 2.7),
+    "drift": Sizing(_drift, (Knob("pool_size", 200),), 21, 1.1),
+    "anomaly": Sizing(_anomaly, (Knob("good_counts", 3, "before_last"), Knob("seeds", 2)), 30, 2.38),
 }
 MANY = ("augmentation", "data-requirements")  # studies of many runs: `auto_schedule(many=True)`
 
