@@ -180,8 +180,8 @@ SIZING = {  # fixed_s and k: least squares over three measured runs, see "Calibr
     "architectures": Sizing(_architectures, (Knob("data_fractions", 2, "first"), Knob("img_sizes", 1), Knob("seeds", 2), Knob("epochs", 2)), 167, 0.83),
     "augmentation": Sizing(_augmentation, (Knob("grid_seeds", 2), Knob("seeds", 2), Knob("epochs", 2), Knob("policies", 3)), 60, 0.76),
     "data-requirements": Sizing(_data_requirements, (Knob("seeds", 2), Knob("fractions", 4, "first"), Knob("epochs", 2)), 62, 0.69),
-    "deployment": Sizing(_deployment, (Knob("calib_sweep", 1),), 174, 2.7),
-    "drift": Sizing(_drift, (Knob("pool_size", 200),), 21, 1.1),
+    "deployment": Sizing(_deployment, (Knob("epochs", 3), Knob("calib_sweep", 1)), 174, 2.7),
+    "drift": Sizing(_drift, (Knob("epochs", 3), Knob("pool_size", 200)), 21, 1.1),
     "anomaly": Sizing(_anomaly, (Knob("good_counts", 3, "before_last"), Knob("seeds", 2)), 30, 2.38),
 }
 MANY = ("augmentation", "data-requirements")  # studies of many runs: `auto_schedule(many=True)`
@@ -223,11 +223,11 @@ def _sides(study:str, v:dict, data:str) -> set:
     return {px for _, _, px, _ in SIZING[study].work(v, data)}
 
 # %% ../nbs/14_budget.ipynb #f2a9f708
-def _shrink(study:str, v:dict, data:str, rates:dict, target_s:float, trained:set) -> tuple[dict, float]:
-    "Turn `study`'s knobs down in turn until its estimate is under `target_s` or every knob is at its floor."
+def _shrink(study:str, v:dict, data:str, rates:dict, target_s:float, trained:set, locked:tuple=()) -> tuple[dict, float]:
+    "Turn `study`'s knobs (but not those `locked`) down in turn until its estimate is under `target_s` or every knob is at its floor."
     sz = SIZING[study]
     est = lambda v: sz.fixed_s + sz.k * work_units(sz.work(v, data), rates, set(trained))
-    knobs, cur = [k for k in sz.knobs if k.name in v], est(v)
+    knobs, cur = [k for k in sz.knobs if k.name in v and k.name not in locked], est(v)
     while cur > target_s:
         moved = False
         for knob in knobs:
@@ -249,7 +249,7 @@ def _sized(studies:dict, data:str, rates:dict, targets:dict) -> dict:
     for s, v in studies.items():
         key = SIZING[s].work(v, data)[0][0]
         if key in follow: v = {**v, "epochs": follow[key]}
-        planned, est = _shrink(s, v, data, rates, targets[s], trained)
+        planned, est = _shrink(s, v, data, rates, targets[s], trained, ("epochs",) if key in follow else ())
         work_units(SIZING[s].work(planned, data), rates, trained)
         if key is not None and key not in follow: follow[key] = planned.get("epochs")
         out[s] = (planned, est)
