@@ -420,8 +420,8 @@ def _planned(plans:dict, # study -> (notebook, checked values), from `_prepare`
              always:bool, # plan even without a budget (a dry run, or the ETA of `render_all`)
             ) -> tuple[dict, object]:
     "`(plans, plan)`: with a budget (or `always`) probe, plan and print, and each study's values get the plan's changes; else `(plans, None)`."
-    if budget is None and not always: return plans, None
-    from .budget import plan_budget
+    from imgbook.budget import SIZING, plan_budget
+    if budget is None and (not always or any(s not in SIZING for s in plans)): return plans, None  # no ETA for a study without a sizing
     full = {s: {**{n: p.default for n, p in study_params(s).items()}, **v} for s, (_, v) in plans.items()}
     plan = plan_budget(full, next(iter(full.values()))["data"], budget or float("inf"))
     print(plan.summary(), plan.table().to_string(), sep="\n", flush=True)
