@@ -17,8 +17,8 @@ from .data import list_files, parse_spec
 from .train import auto_schedule
 
 # %% auto #0
-__all__ = ['TRAIN_SHARE', 'FORWARD_SHARE', 'SIZING', 'MANY', 'n_images', 'Knob', 'Sizing', 'probe', 'work_units', 'Plan',
-           'plan_budget']
+__all__ = ['TRAIN_SHARE', 'FORWARD_SHARE', 'SIZING', 'MANY', 'n_images', 'Knob', 'Sizing', 'probe', 'work_units', 'estimate',
+           'Plan', 'plan_budget']
 
 # %% ../nbs/14_budget.ipynb #5f3af650
 TRAIN_SHARE = 1 - 0.15 - 0.2  # load_data's default split
@@ -111,6 +111,7 @@ class Knob:
     name: str
     least: int  # smallest value (an int knob) or shortest length (a list knob)
     drop: str = "last"  # list knobs: which element goes first: 'first', 'last' or 'before_last'
+    synthetic_only: bool = False  # sizes the generated synthetic data: nothing to turn down on your own images
 
     def smaller(self, value):
         "The next smaller value, or None at the floor."
@@ -128,6 +129,7 @@ class Sizing:
     knobs: tuple  # `Knob`s, turned down in turn
     fixed_s: float  # seconds that do not scale with the work, on the calibration machine
     k: float  # seconds of run time per second of probed training
+    per_pass: float  # seconds of run time per probed training pass over all the study's images
 
 # %% ../nbs/14_budget.ipynb #6f2800cd
 def probe(sizes:list[int], # image sides to measure
@@ -175,16 +177,35 @@ def work_units(runs:list[tuple], # a study's `work`
     return s
 
 # %% ../nbs/14_budget.ipynb #3aaa33ba
-SIZING = {  # fixed_s and k: least squares over three measured runs, see "Calibration" below
-    "baseline": Sizing(_baseline, (Knob("epochs", 3),), 31, 0.69),
-    "architectures": Sizing(_architectures, (Knob("data_fractions", 2, "first"), Knob("img_sizes", 1), Knob("seeds", 2), Knob("epochs", 2)), 167, 0.83),
-    "augmentation": Sizing(_augmentation, (Knob("grid_seeds", 2), Knob("seeds", 2), Knob("epochs", 2), Knob("policies", 3)), 60, 0.76),
-    "data-requirements": Sizing(_data_requirements, (Knob("seeds", 2), Knob("fractions", 4, "first"), Knob("epochs", 2)), 62, 0.69),
-    "deployment": Sizing(_deployment, (Knob("epochs", 3), Knob("calib_sweep", 1)), 174, 2.7),
-    "drift": Sizing(_drift, (Knob("epochs", 3), Knob("pool_size", 200)), 21, 1.1),
-    "anomaly": Sizing(_anomaly, (Knob("good_counts", 3, "before_last"), Knob("seeds", 2)), 30, 2.38),
+SIZING = {  # fixed_s, k and per_pass: fitted on five measured runs, see "Calibration" below
+    "baseline": Sizing(_baseline, (Knob("epochs", 3), Knob("n_synthetic", 3000, synthetic_only=True)), 25, 0.55, 1.05),
+    "architectures": Sizing(_architectures, (Knob("data_fractions", 2, "first"), Knob("img_sizes", 1), Knob("seeds", 2), Knob("epochs", 2), Knob("n_synthetic", 600, synthetic_only=True)), 122, 0.74, 8.42),
+    "augmentation": Sizing(_augmentation, (Knob("grid_seeds", 2), Knob("seeds", 2), Knob("epochs", 2), Knob("policies", 3), Knob("n_synthetic", 600, synthetic_only=True)), 28, 0.51, 11.53),
+    "data-requirements": Sizing(_data_requirements, (Knob("seeds", 2), Knob("epochs", 3)), 43, 0.58, 5.92),
+    "deployment": Sizing(_deployment, (Knob("epochs", 3), Knob("calib_sweep", 1), Knob("calib_methods", 1), Knob("n_synthetic", 1000, synthetic_only=True)), 152, 2.81, 2.71),
+    "drift": Sizing(_drift, (Knob("epochs", 3), Knob("pool_size", 200), Knob("n_synthetic", 1500, synthetic_only=True)), 24, 0.26, 3.71),
+    "anomaly": Sizing(_anomaly, (Knob("good_counts", 3, "before_last"), Knob("seeds", 2)), 23, 1.06, 1.62),
 }
 MANY = ("augmentation", "data-requirements")  # studies of many runs: `auto_schedule(many=True)`
+
+# %% ../nbs/14_budget.ipynb #01ac34f1
+_WORK = {}  # (study, values, data) -> work: the plan asks for the same study's work many times while it searches
+
+def _work(study:str, v:dict, data:str) -> list[tuple]:
+    key = (study, repr(sorted(v.items())), data)
+    if key not in _WORK: _WORK[key] = SIZING[study].work(v, data)
+    return _WORK[key]
+
+def estimate(study:str, # a key of `SIZING`
+             v:dict, # the study's parameter values
+             data:str, # data spec
+             rates:dict, # `probe` result
+             trained:set|None=None, # keys of models earlier studies train (updated in place)
+            ) -> float:
+    "Estimated seconds of `study`: fixed, plus training, plus one pass's worth of per-image work per `per_pass`."
+    sz, runs = SIZING[study], _work(study, v, data)
+    one_pass = n_images(data, v.get("n_synthetic", 0)) / rates[max(px for _, _, px, _ in runs)]
+    return sz.fixed_s + sz.k * work_units(runs, rates, trained) + sz.per_pass * one_pass
 
 # %% ../nbs/14_budget.ipynb #b1a005ee
 @dataclass
@@ -220,14 +241,13 @@ def _resolved(study:str, v:dict, data:str) -> dict:
     return {**v, "epochs": _classifier(v, data)[2]}
 
 def _sides(study:str, v:dict, data:str) -> set:
-    return {px for _, _, px, _ in SIZING[study].work(v, data)}
+    return {px for _, _, px, _ in _work(study, v, data)}
 
 # %% ../nbs/14_budget.ipynb #f2a9f708
 def _shrink(study:str, v:dict, data:str, rates:dict, target_s:float, trained:set, locked:tuple=()) -> tuple[dict, float]:
     "Turn `study`'s knobs (but not those `locked`) down in turn until its estimate is under `target_s` or every knob is at its floor."
-    sz = SIZING[study]
-    est = lambda v: sz.fixed_s + sz.k * work_units(sz.work(v, data), rates, set(trained))
-    knobs, cur = [k for k in sz.knobs if k.name in v and k.name not in locked], est(v)
+    est = lambda v: estimate(study, v, data, rates, set(trained))
+    knobs, cur = _knobs(study, v, data, locked), est(v)
     while cur > target_s:
         moved = False
         for knob in knobs:
@@ -238,19 +258,24 @@ def _shrink(study:str, v:dict, data:str, rates:dict, target_s:float, trained:set
         if not moved: break
     return v, cur
 
-def _floor(study:str, v:dict) -> dict:
-    for knob in SIZING[study].knobs:
-        while knob.name in v and (smaller := knob.smaller(v[knob.name])) is not None: v = {**v, knob.name: smaller}
+def _knobs(study:str, v:dict, data:str, locked:tuple=()) -> list[Knob]:
+    "The knobs of `study` the plan may turn: those it has, not `locked`, and the synthetic-only ones on the synthetic default only."
+    synthetic = parse_spec(data)[0] == "synthetic"
+    return [k for k in SIZING[study].knobs if k.name in v and k.name not in locked and (synthetic or not k.synthetic_only)]
+
+def _floor(study:str, v:dict, data:str) -> dict:
+    for knob in _knobs(study, v, data):
+        while (smaller := knob.smaller(v[knob.name])) is not None: v = {**v, knob.name: smaller}
     return v
 
 def _sized(studies:dict, data:str, rates:dict, targets:dict) -> dict:
     "Each study shrunk to its target in order; a study that would train an earlier study's model follows its planned epochs."
     trained, follow, out = set(), {}, {}
     for s, v in studies.items():
-        key = SIZING[s].work(v, data)[0][0]
+        key = _work(s, v, data)[0][0]
         if key in follow: v = {**v, "epochs": follow[key]}
         planned, est = _shrink(s, v, data, rates, targets[s], trained, ("epochs",) if key in follow else ())
-        work_units(SIZING[s].work(planned, data), rates, trained)
+        work_units(_work(s, planned, data), rates, trained)
         if key is not None and key not in follow: follow[key] = planned.get("epochs")
         out[s] = (planned, est)
     return out
@@ -270,7 +295,7 @@ def plan_budget(studies:dict, # study -> its checked parameter values, in run or
     rates = rates or probe(set().union(*(_sides(s, v, data) for s, v in studies.items())))
     probe_s, budget_s = time.perf_counter() - t0, budget_min * 60
     preset = _sized(studies, data, rates, {s: math.inf for s in studies})
-    floor = _sized({s: _floor(s, v) for s, v in studies.items()}, data, rates, {s: math.inf for s in studies})
+    floor = _sized({s: _floor(s, v, data) for s, v in studies.items()}, data, rates, {s: math.inf for s in studies})
     need = probe_s + sum(e for _, e in floor.values())
     if need > budget_s * share:
         parts = ", ".join(f"{s} {e / 60:.1f}" for s, (_, e) in floor.items())

@@ -22,3 +22,22 @@ def test_budget_must_be_positive(tmp_path):
     r = cli("report", "baseline", "--budget", "-3", "--out", tmp_path)
     assert_clean_error(r.returncode, r.stderr, "--budget -3: must be a positive number of minutes", exit_code=2)
 
+
+
+def test_budget_turns_a_knob_down_and_records_it(tmp_path, monkeypatch, capsys):
+    "A budget between the floor and the preset runs the baseline with fewer epochs, prints the ETA and stores plan beside actual."
+    import json
+    import imgbook.budget
+    from imgbook.budget import plan_budget
+    from imgbook.report import _prepare, render_all, study_params
+    slow = {px: 5.0 for px in (32, 48, 64, 128, 224)}  # a made-up slow machine: the probe is replaced, the render is real
+    monkeypatch.setattr(imgbook.budget, "probe", lambda sizes, **kw: {px: slow[px] for px in sizes})
+    values = {**{n: p.default for n, p in study_params("baseline").items()}, **_prepare("baseline", "synthetic", tmp_path, "smoke", {"epochs": 4})[1]}
+    roomy = plan_budget({"baseline": values}, "synthetic", 1e6, slow)
+    budget = (roomy.est_s + roomy.studies["baseline"]["floor_s"]) / 2 / 60
+    render_all(out=tmp_path, preset="smoke", studies=["baseline"], params={"epochs": 4}, budget=budget, progress=False)
+    out = capsys.readouterr().out
+    assert "epochs 4 → 3" in out and "min left" in out, out
+    record = json.loads((tmp_path/"baseline.json").read_text())
+    assert record["params"]["epochs"] == 3 and record["budget"]["changed"] == {"epochs": [4, 3]}, record["budget"]
+    assert record["budget"]["actual_min"] > 0 and record["budget"]["planned_min"] <= budget
