@@ -269,8 +269,12 @@ def main(argv:list[str]|None=None, # arguments without the program name (default
     except SystemExit as e: return e.code if isinstance(e.code, int) else int(e.code is not None)
     from imgbook.core import ImgbookError, offline
     if getattr(args, "offline", False): os.environ["IMGBOOK_OFFLINE"] = "1"  # read by the weight resolver, here and in report kernels
-    if args.command in ("report", "train"): offline()  # asked once per run; report kernels and workers inherit the answer
-    try: return args.fn(args)
+    try:
+        if args.command == "report" and args.study != "all":
+            from imgbook.report import get_study
+            get_study(args.study)  # a mistyped study is the whole answer, before the hub is asked
+        if args.command in ("report", "train"): offline()  # asked once per run; report kernels and workers inherit the answer
+        return args.fn(args)
     except ImgbookError as e:
         print(f"imgbook: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2

@@ -498,6 +498,14 @@ def _inline_markdown(text:str) -> str:
     t = html.escape(text)
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", t))
 
+def _budget_line(b:dict|None) -> str:
+    "What a `--budget` changed in a study, from its STUDY.json `budget` entry; nothing for a run without a budget."
+    if not b or b.get("budget_min") is None: return ""
+    from imgbook.budget import change_text
+    changed = ", ".join(change_text(k, a, c) for k, (a, c) in b["changed"].items()) or "the preset as it is"
+    return (f"<p class=q>Sized to a {b['budget_min']:g}-minute budget: {html.escape(changed)}; "
+            f"planned {b['planned_min']:.1f} min, took {b['actual_min']:.1f} min.</p>")
+
 def write_index(out:str|Path, # the report folder
                 studies:list[str], # study names, in order
                 errors:dict|None=None, # study -> error message, for studies that failed
@@ -514,7 +522,8 @@ def write_index(out:str|Path, # the report folder
         thumb = f'<a href="{s}.html"><img src="{s}.png" alt="{s} key plot"></a>' if (out/f"{s}.png").exists() else ""
         links = " · ".join(f'<a href="{s}.{e}">{e}</a>' for e in ("html", "ipynb", "json"))
         cards.append(f"<div class=card>{thumb}<h2><a href='{s}.html'>{s}</a></h2><p class=q>{q}</p>"
-                     f"<p>{_inline_markdown(verdict(str(d.get('recommendation', ''))))}</p><ul>{nums}</ul><p class=links>{links}</p></div>")
+                     f"<p>{_inline_markdown(verdict(str(d.get('recommendation', ''))))}</p><ul>{nums}</ul>{_budget_line(d.get('budget'))}"
+                     f"<p class=links>{links}</p></div>")
     page = ("<!doctype html><meta charset='utf-8'><title>imgbook reports</title>"
             "<style>body{font-family:sans-serif;margin:2em;max-width:70em}.card{border-bottom:1px solid #ccc;padding:1em 0;overflow:auto}"
             ".card img{float:right;max-width:22em;max-height:12em;margin-left:1em}.q{color:#555;font-style:italic}.fail{color:#b00}"

@@ -41,3 +41,4 @@ def test_budget_turns_a_knob_down_and_records_it(tmp_path, monkeypatch, capsys):
     record = json.loads((tmp_path/"baseline.json").read_text())
     assert record["params"]["epochs"] == 3 and record["budget"]["changed"] == {"epochs": [4, 3]}, record["budget"]
     assert record["budget"]["actual_min"] > 0 and record["budget"]["planned_min"] <= budget
+    assert f"Sized to a {budget:g}-minute budget: epochs 4 → 3" in (tmp_path/"index.html").read_text()  # the index says what the budget cut
