@@ -135,7 +135,7 @@ class Sizing:
 def probe(sizes:list[int], # image sides to measure
           model:str="efficientnet_lite0", # zoo name of the probe model
           batch_size:int=16, # images per step
-          min_s:float=1.0, # timed seconds per side, in `rounds` (after two warm-up steps)
+          min_s:float=3.0, # timed seconds per side, in `rounds` (after two warm-up steps)
           rounds:int=3, # timed rounds per side; the fastest counts
          ) -> dict[int, float]:
     "Training images per second of `model` at each side in `sizes` on this machine, as `fit` would train it."
