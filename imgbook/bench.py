@@ -136,22 +136,30 @@ def _ort_matmul(n:int, int8:bool):
                                 so, providers=["CPUExecutionProvider"])
     return lambda a, b: sess.run(None, {"a": a, "b": b})
 
-def matmul_peaks(n:int=2048, # square matrix side
-                 reps:int=4, # timed multiplications (best is kept)
+def matmul_peaks(n:int=2048, # largest square matrix side
+                 reps:int=4, # timed multiplications at the side reached (best is kept)
+                 call_s:float=0.1, # a kernel whose one call takes this long is timed at that side instead of growing to `n`
                 ) -> dict:
     "Measured matmul peaks with torch's threads, fp32 GFLOP/s and int8 GOP/s: the best of torch and ONNX Runtime kernels."
-    def best(f, a, b):
-        f(a, b); ts = []
-        for _ in range(reps): t = time.perf_counter(); f(a, b); ts.append(time.perf_counter() - t)
-        return 2 * n**3 / min(ts) / 1e9
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    ai, bi = torch.randint(-128, 127, (n, n), dtype=torch.int8), torch.randint(-128, 127, (n, n), dtype=torch.int8)
-    r = dict(fp32_torch_mm=best(torch.mm, a, b), int8_torch_int_mm=best(torch._int_mm, ai, bi),
-             fp32_ort_matmul=best(_ort_matmul(n, False), a.numpy(), b.numpy()),
-             int8_ort_matmulinteger=best(_ort_matmul(n, True), (ai.numpy().view(np.uint8)), bi.numpy()))
+    def peak(kernel, operands):
+        side = min(256, n)
+        while True:  # sides double up to `n`; a slow kernel stops early (torch._int_mm without VNNI: about 1 GOP/s)
+            f, args = kernel(side), operands(side)
+            t = time.perf_counter(); f(*args)  # also the warm-up
+            if side >= n or time.perf_counter() - t >= call_s: break
+            side *= 2
+        ts = []
+        for _ in range(reps): t = time.perf_counter(); f(*args); ts.append(time.perf_counter() - t)
+        return 2 * side**3 / min(ts) / 1e9, side
+    fp32 = lambda m: (torch.randn(m, m), torch.randn(m, m))
+    int8 = lambda m: (torch.randint(-128, 127, (m, m), dtype=torch.int8), torch.randint(-128, 127, (m, m), dtype=torch.int8))
+    as_numpy = lambda operands, u8=False: lambda m: [x.numpy().view(np.uint8) if u8 and i == 0 else x.numpy() for i, x in enumerate(operands(m))]
+    measured = dict(fp32_torch_mm=peak(lambda m: torch.mm, fp32), int8_torch_int_mm=peak(lambda m: torch._int_mm, int8),
+                    fp32_ort_matmul=peak(lambda m: _ort_matmul(m, False), as_numpy(fp32)),
+                    int8_ort_matmulinteger=peak(lambda m: _ort_matmul(m, True), as_numpy(int8, u8=True)))
+    r = {k: g for k, (g, _) in measured.items()}
     return dict(fp32_gflops=max(r["fp32_torch_mm"], r["fp32_ort_matmul"]), int8_gops=max(r["int8_torch_int_mm"], r["int8_ort_matmulinteger"]),
-                **r, n=n, threads=torch.get_num_threads())
-
+                **r, sides={k: side for k, (_, side) in measured.items()}, n=n, threads=torch.get_num_threads())
 
 # %% ../nbs/10_bench.ipynb #3f2f2f5c
 def fit_overhead(model_name:str="resnet18", # zoo name
