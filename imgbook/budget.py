@@ -26,9 +26,11 @@ FORWARD_SHARE = 1 / 3  # a forward pass costs about a third of a training step (
 
 def n_images(data:str, # data spec
              n_synthetic:int, # images generated for the synthetic default
+             max_images:int=0, # the study's sample size (`load_data`); 0: all
             ) -> int:
-    "All images the study will load: `n_synthetic` for the synthetic default, else the rows of the folder or CSV."
-    return n_synthetic if parse_spec(data)[0] == "synthetic" else len(list_files(data)[1])
+    "All images the study will load: `n_synthetic` for the synthetic default, else the rows of the folder or CSV; at most `max_images`."
+    n = n_synthetic if parse_spec(data)[0] == "synthetic" else len(list_files(data)[1])
+    return min(n, max_images) if max_images else n
 
 def _start(model:str, init:str="auto", weights:str|None=None) -> str:
     from imgbook.models import resolve_start
@@ -42,7 +44,7 @@ def _classifier(v:dict, data:str, many:bool=False) -> tuple:
 
 def _one_model(v:dict, data:str) -> list[tuple]:
     "The baseline's model: (key, model, img_size, passes), trained once (per fold)."
-    n = n_images(data, v.get("n_synthetic", 0))
+    n = n_images(data, v.get("n_synthetic", 0), v.get("max_images", 0))
     start, px, epochs = _classifier(v, data)
     if v.get("train") == "linear_probe": return [(None, v["model"], px, FORWARD_SHARE * n)]
     folds = v.get("folds", 0)
@@ -52,9 +54,9 @@ def _one_model(v:dict, data:str) -> list[tuple]:
 def _baseline(v, data): return _one_model(v, data)
 
 def _deployment(v, data):
-    if v.get("checkpoint"): runs, px, n = [], v.get("img_size") or 224, n_images(data, v["n_synthetic"])
+    if v.get("checkpoint"): runs, px, n = [], v.get("img_size") or 224, n_images(data, v["n_synthetic"], v.get("max_images", 0))
     else:
-        runs, n = _one_model({**v, "train": "finetune", "folds": 0}, data), n_images(data, v["n_synthetic"])
+        runs, n = _one_model({**v, "train": "finetune", "folds": 0}, data), n_images(data, v["n_synthetic"], v.get("max_images", 0))
         px = runs[0][2]
     tune = n * TRAIN_SHARE * (v.get("prune_finetune_epochs", 0) * len(v.get("prune_ratios", [])) + 2 * v.get("student_epochs", 0))
     calib = FORWARD_SHARE * sum(v.get("calib_sweep", [])) * len(v.get("calib_methods", []))
@@ -73,7 +75,7 @@ def _trials(trials:list, n:int) -> list[tuple]:
 def _architectures(v, data):
     from imgbook.architectures import arch_trials, pretrained_weights
     found = pretrained_weights(v["models"], v.get("weights") or None)[0] if v.get("pretrained", True) else {}
-    n = round(n_images(data, v["n_synthetic"]) * TRAIN_SHARE)
+    n = round(n_images(data, v["n_synthetic"], v.get("max_images", 0)) * TRAIN_SHARE)
     size = v.get("pretrained_img_size") or (v["img_size"] if parse_spec(data)[0] == "synthetic" else 224)
     return _trials(arch_trials(v["models"], n, v["img_size"], v["seeds"], v["data_fractions"], v["img_sizes"], v["epochs"], pretrained=found,
                                pretrained_size=size), n)
@@ -85,7 +87,7 @@ def _augmentation(v, data):
     px, epochs = auto_schedule("pretrained" if v["model"] in found else "scratch", data, v["img_size"], v["epochs"], many=True)
     ws = {m: str(w.path) for m, w in found.items()}
     trials = ablation_trials(v["policies"], [v["model"]], v["seeds"], epochs, px, ws) + ablation_trials(v["grid_policies"], v["models"], v["grid_seeds"], epochs, px, ws)
-    n = round(n_images(data, v["n_synthetic"]) * TRAIN_SHARE)
+    n = round(n_images(data, v["n_synthetic"], v.get("max_images", 0)) * TRAIN_SHARE)
     return [(None, t["model"], t["img_size"], t["epochs"] * n) for t in trials]
 
 def _data_requirements(v, data):
@@ -93,12 +95,12 @@ def _data_requirements(v, data):
     from imgbook.models import resolve_start
     w = resolve_start(v["model"], "auto", v.get("weights_dir") or None)[0]
     px, epochs = auto_schedule("pretrained" if w else "scratch", data, v["img_size"], v["epochs"], many=True)
-    n = round(n_images(data, v["n_synthetic"]) * TRAIN_SHARE)
+    n = round(n_images(data, v["n_synthetic"], v.get("max_images", 0)) * TRAIN_SHARE)
     return _trials(curve_trials(v["model"], n, 2, v["fractions"], v["seeds"], epochs, px, weights=str(w.path) if w else None,
                                 linear_probe=v.get("linear_probe", True)), n)
 
 def _anomaly(v, data):
-    n = n_images(data, v["n_synthetic"]) + v.get("n_novel", 0)
+    n = n_images(data, v["n_synthetic"], v.get("max_images", 0)) + v.get("n_novel", 0)
     px = v["img_size"] or 224
     folds = max(1, v.get("folds", 0))
     fits = v["seeds"] * sum(c for c in v["good_counts"] if c)  # the good-sample curve's fits, on top of the full fit
@@ -189,7 +191,7 @@ SIZING = {  # fixed_s, k and per_pass: fitted on six measured runs, see "Calibra
 MANY = ("augmentation", "data-requirements")  # studies of many runs: `auto_schedule(many=True)`
 
 # %% ../nbs/14_budget.ipynb #01ac34f1
-_WORK = {}  # (study, values, data) -> work: the plan asks for the same study's work many times while it searches
+_WORK = {}  # (study, values, data) -> work: one plan asks for the same study's work many times while it searches
 
 def _work(study:str, v:dict, data:str) -> list[tuple]:
     key = (study, repr(sorted(v.items())), data)
@@ -204,7 +206,7 @@ def estimate(study:str, # a key of `SIZING`
             ) -> float:
     "Estimated seconds of `study`: fixed, plus training, plus `per_pass` times one training pass over its images at its smallest side."
     sz, runs = SIZING[study], _work(study, v, data)
-    one_pass = n_images(data, v.get("n_synthetic", 0)) / rates[min(px for _, _, px, _ in runs)]
+    one_pass = n_images(data, v.get("n_synthetic", 0), v.get("max_images", 0)) / rates[min(px for _, _, px, _ in runs)]
     return sz.fixed_s + sz.k * work_units(runs, rates, trained) + sz.per_pass * one_pass
 
 # %% ../nbs/14_budget.ipynb #b1a005ee
@@ -293,6 +295,7 @@ def plan_budget(studies:dict, # study -> its checked parameter values, in run or
     "Size `studies` to fit `budget_min`: probe, estimate, turn knobs down; raises if even their floors do not fit."
     if budget_min <= 0: raise ImgbookError(f"--budget {budget_min:g}: must be a positive number of minutes")
     if unknown := [s for s in studies if s not in SIZING]: raise ImgbookError(f"study {unknown[0]!r} has no budget sizing")
+    _WORK.clear()  # work is memoised for one plan: weights found since the last one change it
     studies = {s: _resolved(s, v, data) for s, v in studies.items()}
     t0 = time.perf_counter()
     rates = rates or probe(set().union(*(_sides(s, v, data) for s, v in studies.items())))

@@ -246,15 +246,37 @@ class ImageData:
     img_size: int = 64
     skipped_files: list = field(default_factory=list)  # [{'path', 'reason'}] unreadable files left out
     data_hash: str = ''
+    sample_of: int = 0  # images the splits were sampled from (`load_data`'s `max_images`); 0: not sampled
 
     def summary(self) -> dict:
         "The `data` key of `STUDY.json`."
         return dict(spec=self.spec, classes=list(self.classes), n_train=len(self.y_train), n_val=len(self.y_val),
-                    n_test=len(self.y_test), skipped_files=list(self.skipped_files))
+                    n_test=len(self.y_test), skipped_files=list(self.skipped_files), **({"sample_of": self.sample_of} if self.sample_of else {}))
 
     def __repr__(self):
         s = self.summary()
-        return f"ImageData({s['spec']!r}, {len(self.classes)} classes, train/val/test {s['n_train']}/{s['n_val']}/{s['n_test']}, {self.img_size}px, {len(self.skipped_files)} skipped)"
+        return f"ImageData({s['spec']!r}, {len(self.classes)} classes, train/val/test {s['n_train']}/{s['n_val']}/{s['n_test']}, {self.img_size}px, {len(self.skipped_files)} skipped{f', sampled from {self.sample_of} images' if self.sample_of else ''})"
+
+# %% ../nbs/03_data.ipynb #f6ebd756
+def _group_sample(y:np.ndarray, # class of each sample
+                  groups:np.ndarray|None, # group of each sample; None: every sample its own group
+                  n:int, # how many to keep
+                  seed:int=0, # which sample
+                  every_class:bool=False, # each class's first group comes first, so that a small sample still holds every class
+                 ) -> np.ndarray:
+    "Sorted indices of `n` samples, stratified by class and drawn group by group; for one seed a smaller sample is part of a larger one."
+    groups = np.unique(groups, return_inverse=True)[1] if groups is not None else np.arange(len(y))
+    rng = np.random.default_rng(seed)
+    pos = np.empty(len(y))
+    for c in np.unique(y):
+        i = np.flatnonzero(y == c)
+        gs, inv = np.unique(groups[i], return_inverse=True)
+        # each class's k-th group (in a random order) sits at (k+0.5)/n_groups: the lowest positions keep the class
+        # proportions, a group's images come together, and a smaller sample is a prefix of a larger one
+        k = rng.permutation(len(gs))[inv]
+        pos[i] = np.where(every_class & (k == 0), 0, (k + 0.5) / len(gs))
+    within = pd.Series(groups).groupby(groups).cumcount().to_numpy()  # a group's 1st, 2nd... image: classes stay interleaved
+    return np.sort(np.lexsort((groups, within, pos))[:n])
 
 # %% ../nbs/03_data.ipynb #03d40551
 def _merge_duplicate_groups(t:pd.DataFrame) -> pd.Series:
@@ -294,8 +316,10 @@ def load_data(spec:str='synthetic', # 'synthetic[:PRESET]', 'folder:PATH' or 'cs
               strict:bool=False, # unreadable files raise instead of being skipped with a warning
               split_dir:str|Path|None=None, # folder for `splits.csv` (real data: written once, then reused)
               synthetic_cfg:SyntheticConfig|None=None, # generator configuration for a synthetic spec
+              max_images:int=0, # at most this many images, sampled from every split by class and whole group (a quick look); 0: all
              ) -> ImageData:
     "Load a data spec into a stratified, group-aware train/val/test `ImageData`."
+    if max_images < 0: raise ImgbookError(f"max_images={max_images}: must be 0 (all images) or a positive number")
     for k, v in dict(val_frac=val_frac, test_frac=test_frac).items():
         if not 0 < v < 1: raise ImgbookError(f"{k}={v}: must be between 0 and 1")
     if val_frac + test_frac >= 0.9: raise ImgbookError(f"val_frac + test_frac = {val_frac + test_frac:.2f}: leaves too little for training (keep it below 0.9)")
@@ -312,6 +336,13 @@ def load_data(spec:str='synthetic', # 'synthetic[:PRESET]', 'folder:PATH' or 'cs
     y = t.label.map({c: i for i, c in enumerate(classes)}).to_numpy(np.int64)
     rows = t.row.to_numpy(np.int64)
     part = {s: np.flatnonzero(sp == s) for s in SPLITS}
+    sample_of = len(t) if 0 < max_images < len(t) else 0
+    if sample_of:  # the split is the full data's (splits.csv stays valid), then each split keeps its share
+        part = {s: p[_group_sample(y[p], None if synthetic else groups[p], round(max_images * len(p) / len(t)), seed, every_class=True)]
+                for s, p in part.items()}
+        if short := [s for s, p in part.items() if len(np.unique(y[p])) < len(classes)]:
+            raise ImgbookError(f"{spec}: max_images={max_images} leaves the {short[0]} split without every class; "
+                               f"use a larger max_images (or 0 for all {len(t)} images)")
     take = lambda s: np.ascontiguousarray(x[rows[part[s]]])
     key = dict(spec=spec if synthetic else None, img_size=img_size, files=sorted(zip(t.hash, t.label, sp)),
                cfg=synthetic_config(synthetic_cfg, preset=parse_spec(spec)[1]) if synthetic else None)
@@ -321,7 +352,8 @@ def load_data(spec:str='synthetic', # 'synthetic[:PRESET]', 'folder:PATH' or 'cs
                      groups_train=None if synthetic else groups[part['train']], groups_val=None if synthetic else groups[part['val']],
                      groups_test=None if synthetic else groups[part['test']],
                      spec=spec, img_size=img_size,
-                     skipped_files=chk.unreadable, data_hash=stable_hash(key, n=16))
+                     skipped_files=chk.unreadable, data_hash=stable_hash(key, n=16) + (f"-max{max_images}" if sample_of else ""),
+                     sample_of=sample_of)
 
 # %% ../nbs/03_data.ipynb #2c682ab2
 _MEAN_T = torch.tensor(MEAN).view(1, 3, 1, 1)*255
@@ -375,19 +407,8 @@ def subset(data:ImageData, # the full splits
     "A copy of `data` with a stratified random subset of `n_train` training images, drawn group by group (val/test untouched)."
     if n_train is None or n_train >= len(data.y_train): return data
     y = data.y_train
-    classes = np.unique(y)
-    if n_train < len(classes): raise ImgbookError(f"n_train={n_train}: fewer images than the {len(classes)} classes")
-    groups = np.unique(data.groups_train, return_inverse=True)[1] if data.groups_train is not None else np.arange(len(y))
-    rng = np.random.default_rng(seed)
-    pos = np.empty(len(y))
-    for c in classes:
-        i = np.flatnonzero(y == c)
-        gs, inv = np.unique(groups[i], return_inverse=True)
-        # each class's k-th group (in a random order) sits at (k+0.5)/n_groups: the lowest positions keep the class
-        # proportions, a group's images come together, and a smaller subset is a prefix of a larger one
-        pos[i] = (rng.permutation(len(gs))[inv] + 0.5) / len(gs)
-    within = pd.Series(groups).groupby(groups).cumcount().to_numpy()  # a group's 1st, 2nd... image: classes stay interleaved
-    keep = np.sort(np.lexsort((groups, within, pos))[:n_train])
+    if n_train < len(np.unique(y)): raise ImgbookError(f"n_train={n_train}: fewer images than the {len(np.unique(y))} classes")
+    keep = _group_sample(y, data.groups_train, n_train, seed)
     return replace(data, x_train=data.x_train[keep], y_train=y[keep],
                    groups_train=None if data.groups_train is None else data.groups_train[keep],
                    data_hash=f"{data.data_hash}-n{n_train}s{seed}")

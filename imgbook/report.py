@@ -23,13 +23,14 @@ from .core import ImgbookError, env_info, existing_path, in_test, save_json, tem
 from .data import parse_spec, resolve_spec
 
 # %% auto #0
-__all__ = ['PRESETS', 'STUDIES', 'DATA_KEYS', 'STUDY_HEADING', 'FOLDED_CODE_TEMPLATE', 'PATH_PARAMS', 'Study', 'get_study',
-           'notebook_dirs', 'study_notebook', 'available_studies', 'Param', 'study_params', 'coerce_param',
+__all__ = ['PRESETS', 'SMOKE_MAX_IMAGES', 'STUDIES', 'DATA_KEYS', 'STUDY_HEADING', 'FOLDED_CODE_TEMPLATE', 'PATH_PARAMS', 'Study',
+           'get_study', 'notebook_dirs', 'study_notebook', 'available_studies', 'Param', 'study_params', 'coerce_param',
            'validate_params', 'run_params', 'save_study', 'study_out_dir', 'report_paths', 'report_notebook', 'to_html',
-           'record_plan', 'render', 'headline', 'verdict', 'write_index', 'text_table', 'render_all']
+           'run_note', 'record_plan', 'render', 'headline', 'verdict', 'write_index', 'text_table', 'render_all']
 
 # %% ../nbs/90_report.ipynb #1b258349
 PRESETS = ("smoke", "standard", "full")
+SMOKE_MAX_IMAGES = 400  # `smoke` on your data: each study sees a sample of this many images (whole groups, every class)
 
 @dataclass(frozen=True)
 class Study:
@@ -282,7 +283,7 @@ def save_study(study:str, # the study name, also the file name
     if missing := [k for k in DATA_KEYS if k not in summary]: raise ValueError(f"data summary lacks {missing}")
     if not isinstance(recommendation, str): recommendation = " ".join(recommendation)
     if "__name__" in params: params = run_params(params)
-    doc = dict(study=study, imgbook_version=imgbook.__version__, params=params, data={k: summary[k] for k in DATA_KEYS},
+    doc = dict(study=study, imgbook_version=imgbook.__version__, params=params, data={k: summary[k] for k in (*DATA_KEYS, "sample_of") if k in summary},
                env=env_info(), runtime_s=round(time.time() - started, 1) if started else None,
                results=results, recommendation=recommendation)
     path = save_json(doc, unique_path(Path(out_dir)/f"{study}.json"))
@@ -320,8 +321,9 @@ STUDY_HEADING = "## The study"
 def _is_export(src:str) -> bool: return bool(re.match(r"#\|\s*(export|exports|default_exp)\b", src.lstrip()))
 
 def report_notebook(nb_path:str|Path, # a study notebook
+                    note:str="", # markdown for the reader about how this run was sized (`run_note`), shown under the title
                    ) -> nbformat.NotebookNode:
-    "The notebook as a report runs it: library checks before the `## The study` heading left out, exported code tagged `remove_cell`."
+    "The notebook as a report runs it: library checks before the `## The study` heading left out, exported code tagged `remove_cell`, `note` under the title."
     nb = nbformat.read(str(nb_path), as_version=4)
     start = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.lstrip().startswith(STUDY_HEADING)), None)
     params = next((i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])), 0)
@@ -333,7 +335,7 @@ def report_notebook(nb_path:str|Path, # a study notebook
         keep.append(c)
     console = nbformat.v4.new_code_cell("from imgbook.core import console_output; console_output()")
     console.metadata["tags"] = ["remove_cell"]
-    nb.cells = [console] + keep
+    nb.cells = [console] + keep[:1] + ([nbformat.v4.new_markdown_cell(note)] if note else []) + keep[1:]
     return nb
 
 FOLDED_CODE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
@@ -378,11 +380,27 @@ def _kernel_config() -> Config:
     "Encrypt the kernel's sockets when pyzmq can (CurveZMQ); otherwise ipykernel 7 warns about plain TCP on every run."
     return Config(KernelManager=dict(transport_encryption="auto")) if zmq.has("curve") else Config()
 
+def run_note(study:str, # the study
+             values:dict, # its checked parameter values
+             plan=None, # the run's `imgbook.budget.Plan`, if any
+            ) -> str:
+    "What the reader of a report must know about how its run was sized: a sample of the images, a time budget's changes."
+    parts = []
+    if values.get("max_images"):
+        parts.append(f"**A quick look on a sample:** at most {values['max_images']} images (`max_images`; the `smoke` preset sets "
+                     f"{SMOKE_MAX_IMAGES} on your data), whole groups from every split. `--preset standard` uses every image.")
+    if plan and plan.budget_s != float("inf"):
+        from imgbook.budget import change_text
+        p = plan.studies[study]
+        changed = ", ".join(change_text(k, a, b) for k, (a, b) in p["changed"].items()) or "the preset as it is"
+        parts.append(f"**Sized to a {plan.budget_s / 60:g}-minute budget** (`--budget`): {changed}; planned {p['est_s'] / 60:.1f} min.")
+    return "\n\n".join(parts)
+
 def _run(study:str, nb:Path, paths:dict, values:dict, out:Path, progress:bool, plan=None) -> dict:
     "Execute the report form of `nb` with `values`, then write the HTML; the parameters and paths are already checked."
     t0 = time.time()
     src = out/f".{study}.source.ipynb"
-    nbformat.write(report_notebook(nb), str(src))
+    nbformat.write(report_notebook(nb, run_note(study, values, plan)), str(src))
     # figures go into the report even where a shell set Agg; progress bars (the kernel's own stderr) reach the console
     env = dict(MPLBACKEND="module://matplotlib_inline.backend_inline", IMGBOOK_PROGRESS="1" if _show_progress(progress) else "0")
     tracked = contextlib.nullcontext()
@@ -452,7 +470,9 @@ def _prepare(study:str, data:str, out:Path, preset:str, params:dict|None) -> tup
     if clash := {"data", "out_dir"} & set(params or {}):
         raise ImgbookError(f"parameter {min(clash)!r} is set with --data/--out (data=, out=), not -p")
     preset_values, spec = s.presets.get(preset, {}), resolve_spec(data)
-    if preset != "smoke" and parse_spec(spec)[0] != "synthetic":  # smoke stays a quick pipeline check on any data
+    if parse_spec(spec)[0] != "synthetic" and preset == "smoke" and "max_images" in study_params(study):
+        preset_values = {**preset_values, "max_images": SMOKE_MAX_IMAGES}  # smoke stays a quick look on your data: a sample of it
+    elif parse_spec(spec)[0] != "synthetic" and preset != "smoke":
         preset_values = {k: 0 if k in s.synthetic_only else v for k, v in preset_values.items()}
     values = _input_paths(validate_params(study, {**preset_values, **(params or {})}))
     return nb, {**values, **validate_params(study, dict(data=spec, out_dir=str(out)))}
@@ -498,6 +518,12 @@ def _inline_markdown(text:str) -> str:
     t = html.escape(text)
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", t))
 
+def _sample_line(data:dict) -> str:
+    "The index card's line for a study run on a sample of the images (`max_images`); nothing for a run on all of them."
+    if not data.get("sample_of"): return ""
+    n = data["n_train"] + data["n_val"] + data["n_test"]
+    return f"<p class=q>On a sample of {n:,} of the {data['sample_of']:,} images (max_images): a quick look.</p>"
+
 def _budget_line(b:dict|None) -> str:
     "What a `--budget` changed in a study, from its STUDY.json `budget` entry; nothing for a run without a budget."
     if not b or b.get("budget_min") is None: return ""
@@ -522,7 +548,7 @@ def write_index(out:str|Path, # the report folder
         thumb = f'<a href="{s}.html"><img src="{s}.png" alt="{s} key plot"></a>' if (out/f"{s}.png").exists() else ""
         links = " · ".join(f'<a href="{s}.{e}">{e}</a>' for e in ("html", "ipynb", "json"))
         cards.append(f"<div class=card>{thumb}<h2><a href='{s}.html'>{s}</a></h2><p class=q>{q}</p>"
-                     f"<p>{_inline_markdown(verdict(str(d.get('recommendation', ''))))}</p><ul>{nums}</ul>{_budget_line(d.get('budget'))}"
+                     f"<p>{_inline_markdown(verdict(str(d.get('recommendation', ''))))}</p><ul>{nums}</ul>{_sample_line(d.get('data', {}))}{_budget_line(d.get('budget'))}"
                      f"<p class=links>{links}</p></div>")
     page = ("<!doctype html><meta charset='utf-8'><title>imgbook reports</title>"
             "<style>body{font-family:sans-serif;margin:2em;max-width:70em}.card{border-bottom:1px solid #ccc;padding:1em 0;overflow:auto}"

@@ -23,7 +23,6 @@ def test_budget_must_be_positive(tmp_path):
     assert_clean_error(r.returncode, r.stderr, "--budget -3: must be a positive number of minutes", exit_code=2)
 
 
-
 def test_budget_turns_a_knob_down_and_records_it(tmp_path, monkeypatch, capsys):
     "A budget between the floor and the preset runs the baseline with fewer epochs, prints the ETA and stores plan beside actual."
     import json
@@ -42,3 +41,4 @@ def test_budget_turns_a_knob_down_and_records_it(tmp_path, monkeypatch, capsys):
     assert record["params"]["epochs"] == 3 and record["budget"]["changed"] == {"epochs": [4, 3]}, record["budget"]
     assert record["budget"]["actual_min"] > 0 and record["budget"]["planned_min"] <= budget
     assert f"Sized to a {budget:g}-minute budget: epochs 4 → 3" in (tmp_path/"index.html").read_text()  # the index says what the budget cut
+    assert f"Sized to a {budget:g}-minute budget</strong> (<code>--budget</code>): epochs 4 → 3" in (tmp_path/"baseline.html").read_text()  # so does the report
