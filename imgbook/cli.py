@@ -165,7 +165,7 @@ def cli_parser() -> argparse.ArgumentParser:
     r.add_argument("study", help="a study name (see `imgbook studies`) or 'all'")
     r.add_argument("--data", default="synthetic", metavar="SPEC", help="synthetic | folder:PATH | csv:PATH (default: synthetic)")
     r.add_argument("--out", default="reports", metavar="DIR", help="report folder (default: reports)")
-    r.add_argument("--preset", default="standard", help="smoke | standard | full (default: standard)")
+    r.add_argument("--preset", default="standard", help="smoke (a quick look; on your data a sample of 400 images) | standard | full (default: standard)")
     r.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="set a study parameter (repeatable)")
     r.add_argument("--force", action="store_true", help="replace an existing report instead of refusing")
