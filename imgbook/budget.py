@@ -18,19 +18,18 @@ from .train import auto_schedule
 
 # %% auto #0
 __all__ = ['TRAIN_SHARE', 'FORWARD_SHARE', 'SIZING', 'MANY', 'n_images', 'Knob', 'Sizing', 'probe', 'work_units', 'estimate',
-           'Plan', 'change_text', 'plan_budget']
+           'Plan', 'change_text', 'changes_text', 'plan_budget']
 
 # %% ../nbs/14_budget.ipynb #5f3af650
 TRAIN_SHARE = 1 - 0.15 - 0.2  # load_data's default split
 FORWARD_SHARE = 1 / 3  # a forward pass costs about a third of a training step (forward and backward)
 
 def n_images(data:str, # data spec
-             n_synthetic:int, # images generated for the synthetic default
-             max_images:int=0, # the study's sample size (`load_data`); 0: all
+             v:dict, # the study's parameter values (`n_synthetic`, `max_images`)
             ) -> int:
     "All images the study will load: `n_synthetic` for the synthetic default, else the rows of the folder or CSV; at most `max_images`."
-    n = n_synthetic if parse_spec(data)[0] == "synthetic" else len(list_files(data)[1])
-    return min(n, max_images) if max_images else n
+    n = v.get("n_synthetic", 0) if parse_spec(data)[0] == "synthetic" else len(list_files(data)[1])
+    return min(n, v["max_images"]) if v.get("max_images") else n
 
 def _start(model:str, init:str="auto", weights:str|None=None) -> str:
     from imgbook.models import resolve_start
@@ -44,7 +43,7 @@ def _classifier(v:dict, data:str, many:bool=False) -> tuple:
 
 def _one_model(v:dict, data:str) -> list[tuple]:
     "The baseline's model: (key, model, img_size, passes), trained once (per fold)."
-    n = n_images(data, v.get("n_synthetic", 0), v.get("max_images", 0))
+    n = n_images(data, v)
     start, px, epochs = _classifier(v, data)
     if v.get("train") == "linear_probe": return [(None, v["model"], px, FORWARD_SHARE * n)]
     folds = v.get("folds", 0)
@@ -54,9 +53,9 @@ def _one_model(v:dict, data:str) -> list[tuple]:
 def _baseline(v, data): return _one_model(v, data)
 
 def _deployment(v, data):
-    if v.get("checkpoint"): runs, px, n = [], v.get("img_size") or 224, n_images(data, v["n_synthetic"], v.get("max_images", 0))
+    if v.get("checkpoint"): runs, px, n = [], v.get("img_size") or 224, n_images(data, v)
     else:
-        runs, n = _one_model({**v, "train": "finetune", "folds": 0}, data), n_images(data, v["n_synthetic"], v.get("max_images", 0))
+        runs, n = _one_model({**v, "train": "finetune", "folds": 0}, data), n_images(data, v)
         px = runs[0][2]
     tune = n * TRAIN_SHARE * (v.get("prune_finetune_epochs", 0) * len(v.get("prune_ratios", [])) + 2 * v.get("student_epochs", 0))
     calib = FORWARD_SHARE * sum(v.get("calib_sweep", [])) * len(v.get("calib_methods", []))
@@ -75,7 +74,7 @@ def _trials(trials:list, n:int) -> list[tuple]:
 def _architectures(v, data):
     from imgbook.architectures import arch_trials, pretrained_weights
     found = pretrained_weights(v["models"], v.get("weights") or None)[0] if v.get("pretrained", True) else {}
-    n = round(n_images(data, v["n_synthetic"], v.get("max_images", 0)) * TRAIN_SHARE)
+    n = round(n_images(data, v) * TRAIN_SHARE)
     size = v.get("pretrained_img_size") or (v["img_size"] if parse_spec(data)[0] == "synthetic" else 224)
     return _trials(arch_trials(v["models"], n, v["img_size"], v["seeds"], v["data_fractions"], v["img_sizes"], v["epochs"], pretrained=found,
                                pretrained_size=size), n)
@@ -87,7 +86,7 @@ def _augmentation(v, data):
     px, epochs = auto_schedule("pretrained" if v["model"] in found else "scratch", data, v["img_size"], v["epochs"], many=True)
     ws = {m: str(w.path) for m, w in found.items()}
     trials = ablation_trials(v["policies"], [v["model"]], v["seeds"], epochs, px, ws) + ablation_trials(v["grid_policies"], v["models"], v["grid_seeds"], epochs, px, ws)
-    n = round(n_images(data, v["n_synthetic"], v.get("max_images", 0)) * TRAIN_SHARE)
+    n = round(n_images(data, v) * TRAIN_SHARE)
     return [(None, t["model"], t["img_size"], t["epochs"] * n) for t in trials]
 
 def _data_requirements(v, data):
@@ -95,12 +94,12 @@ def _data_requirements(v, data):
     from imgbook.models import resolve_start
     w = resolve_start(v["model"], "auto", v.get("weights_dir") or None)[0]
     px, epochs = auto_schedule("pretrained" if w else "scratch", data, v["img_size"], v["epochs"], many=True)
-    n = round(n_images(data, v["n_synthetic"], v.get("max_images", 0)) * TRAIN_SHARE)
+    n = round(n_images(data, v) * TRAIN_SHARE)
     return _trials(curve_trials(v["model"], n, 2, v["fractions"], v["seeds"], epochs, px, weights=str(w.path) if w else None,
                                 linear_probe=v.get("linear_probe", True)), n)
 
 def _anomaly(v, data):
-    n = n_images(data, v["n_synthetic"], v.get("max_images", 0)) + v.get("n_novel", 0)
+    n = n_images(data, v) + v.get("n_novel", 0)
     px = v["img_size"] or 224
     folds = max(1, v.get("folds", 0))
     fits = v["seeds"] * sum(c for c in v["good_counts"] if c)  # the good-sample curve's fits, on top of the full fit
@@ -206,7 +205,7 @@ def estimate(study:str, # a key of `SIZING`
             ) -> float:
     "Estimated seconds of `study`: fixed, plus training, plus `per_pass` times one training pass over its images at its smallest side."
     sz, runs = SIZING[study], _work(study, v, data)
-    one_pass = n_images(data, v.get("n_synthetic", 0), v.get("max_images", 0)) / rates[min(px for _, _, px, _ in runs)]
+    one_pass = n_images(data, v) / rates[min(px for _, _, px, _ in runs)]
     return sz.fixed_s + sz.k * work_units(runs, rates, trained) + sz.per_pass * one_pass
 
 # %% ../nbs/14_budget.ipynb #b1a005ee
@@ -223,8 +222,7 @@ class Plan:
 
     def table(self) -> pd.DataFrame:
         "One row per study: estimated minutes at the preset and in the plan, and what the plan turned down."
-        fmt = lambda ch: ", ".join(change_text(k, a, b) for k, (a, b) in ch.items()) or "as the preset"
-        return pd.DataFrame([dict(study=s, preset_min=round(p["preset_s"] / 60, 1), plan_min=round(p["est_s"] / 60, 1), changed=fmt(p["changed"]))
+        return pd.DataFrame([dict(study=s, preset_min=round(p["preset_s"] / 60, 1), plan_min=round(p["est_s"] / 60, 1), changed=changes_text(p["changed"]))
                              for s, p in self.studies.items()]).set_index("study")
 
     def summary(self) -> str:
@@ -237,6 +235,10 @@ def change_text(name:str, a, b) -> str:
     "`epochs 6 → 3`, or for a list knob what it drops: `policies without cutmix`."
     if isinstance(a, (list, tuple)): return f"{name} without {', '.join(str(x) for x in a if x not in b)}"
     return f"{name} {a} → {b}"
+
+def changes_text(changed:dict) -> str:
+    "What a plan changed in one study, `{name: (preset, planned)}`, as one line: `epochs 6 → 3, seeds 3 → 2`."
+    return ", ".join(change_text(k, a, b) for k, (a, b) in changed.items()) or "the preset as it is"
 
 def _resolved(study:str, v:dict, data:str) -> dict:
     "`v` with automatic epochs (0) replaced by the number the study will use."

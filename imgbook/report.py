@@ -390,10 +390,9 @@ def run_note(study:str, # the study
         parts.append(f"**A quick look on a sample:** at most {values['max_images']} images (`max_images`; the `smoke` preset sets "
                      f"{SMOKE_MAX_IMAGES} on your data), whole groups from every split. `--preset standard` uses every image.")
     if plan and plan.budget_s != float("inf"):
-        from imgbook.budget import change_text
+        from imgbook.budget import changes_text
         p = plan.studies[study]
-        changed = ", ".join(change_text(k, a, b) for k, (a, b) in p["changed"].items()) or "the preset as it is"
-        parts.append(f"**Sized to a {plan.budget_s / 60:g}-minute budget** (`--budget`): {changed}; planned {p['est_s'] / 60:.1f} min.")
+        parts.append(f"**Sized to a {plan.budget_s / 60:g}-minute budget** (`--budget`): {changes_text(p['changed'])}; planned {p['est_s'] / 60:.1f} min.")
     return "\n\n".join(parts)
 
 def _run(study:str, nb:Path, paths:dict, values:dict, out:Path, progress:bool, plan=None) -> dict:
@@ -470,9 +469,10 @@ def _prepare(study:str, data:str, out:Path, preset:str, params:dict|None) -> tup
     if clash := {"data", "out_dir"} & set(params or {}):
         raise ImgbookError(f"parameter {min(clash)!r} is set with --data/--out (data=, out=), not -p")
     preset_values, spec = s.presets.get(preset, {}), resolve_spec(data)
-    if parse_spec(spec)[0] != "synthetic" and preset == "smoke" and "max_images" in study_params(study):
+    own_data = parse_spec(spec)[0] != "synthetic"
+    if own_data and preset == "smoke" and "max_images" in study_params(study):
         preset_values = {**preset_values, "max_images": SMOKE_MAX_IMAGES}  # smoke stays a quick look on your data: a sample of it
-    elif parse_spec(spec)[0] != "synthetic" and preset != "smoke":
+    elif own_data and preset != "smoke":
         preset_values = {k: 0 if k in s.synthetic_only else v for k, v in preset_values.items()}
     values = _input_paths(validate_params(study, {**preset_values, **(params or {})}))
     return nb, {**values, **validate_params(study, dict(data=spec, out_dir=str(out)))}
@@ -527,9 +527,8 @@ def _sample_line(data:dict) -> str:
 def _budget_line(b:dict|None) -> str:
     "What a `--budget` changed in a study, from its STUDY.json `budget` entry; nothing for a run without a budget."
     if not b or b.get("budget_min") is None: return ""
-    from imgbook.budget import change_text
-    changed = ", ".join(change_text(k, a, c) for k, (a, c) in b["changed"].items()) or "the preset as it is"
-    return (f"<p class=q>Sized to a {b['budget_min']:g}-minute budget: {html.escape(changed)}; "
+    from imgbook.budget import changes_text
+    return (f"<p class=q>Sized to a {b['budget_min']:g}-minute budget: {html.escape(changes_text(b['changed']))}; "
             f"planned {b['planned_min']:.1f} min, took {b['actual_min']:.1f} min.</p>")
 
 def write_index(out:str|Path, # the report folder
