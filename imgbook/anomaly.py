@@ -94,11 +94,12 @@ def patch_extractor(backbone:str="efficientnet_lite0", # zoo name (`imgbook.mode
 @torch.inference_mode()
 def extract(extractor:nn.Module, # from `patch_extractor`
             x:np.ndarray, # uint8 images (N, H, W, 3)
-            batch_size:int=32, # images per forward pass
+            batch_size:int|None=None, # images per forward pass; None: `infer_batch_size` of the image side
            ) -> torch.Tensor:
     "Patch features (N, C, h, w), float32."
-    from imgbook.data import to_tensor
+    from imgbook.data import infer_batch_size, to_tensor
     if not len(x): raise ImgbookError("extract: no images")
+    batch_size = batch_size or infer_batch_size(x.shape[1])
     return torch.cat([extractor(to_tensor(x[i:i + batch_size])) for i in range(0, len(x), batch_size)])
 
 # %% ../nbs/26_anomaly.ipynb #10c1bc04

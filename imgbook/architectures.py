@@ -17,13 +17,13 @@ from torch import nn
 from .core import ImgbookError, existing_path
 from .data import to_tensor
 from .experiments import run_trials, train_trial
-from .models import model_family, resolve_weights, vit_patch_size
-from .train import recipe
+from .models import list_models, model_family, resolve_weights, vit_patch_size
+from .train import BALANCE, recipe
 
 # %% auto #0
-__all__ = ['CLAIMS', 'pretrained_weights', 'arch_trials', 'run_arch_trials', 'mean_ci95', 'interval_text', 'model_table',
-           'cam_target_layer', 'grad_cam', 'attention_rollout', 'saliency_maps', 'saliency_scores', 'learned',
-           'pareto_front', 'recommend', 'needs_learning', 'claim_cnn_data_efficient', 'claim_vit_scales',
+__all__ = ['CLAIMS', 'pretrained_weights', 'arch_trials', 'check_params', 'run_arch_trials', 'mean_ci95', 'interval_text',
+           'model_table', 'cam_target_layer', 'grad_cam', 'attention_rollout', 'saliency_maps', 'saliency_scores',
+           'learned', 'pareto_front', 'recommend', 'needs_learning', 'claim_cnn_data_efficient', 'claim_vit_scales',
            'claim_cnn_faster_cpu', 'claim_vit_gpu', 'claim_pretrained_transfer', 'claim_saliency', 'claim_small_images',
            'claim_hybrid_practical', 'claim_cnn_default', 'check_claims']
 
@@ -53,7 +53,7 @@ def arch_trials(models:list[str], # zoo names
                 **train, # other TrainConfig fields, equal for all (lr, batch_size, …)
                ) -> list[dict]:
     "The study's trials as dicts with a `part` (seeds / fraction / size / patch / pretrained) in their `params`."
-    if (small := min([img_size, *img_sizes])) < 32: raise ImgbookError(f"img_size/img_sizes: {small} px is below 32, the smallest input the stride-32 models take")
+    small = min([img_size, *img_sizes])
     def trial(m, part, s=seed, size=img_size, n=None, **params):
         return dict(model=m, augment=augment, n_train=n, seed=s, img_size=size, epochs=epochs,
                     params={"part": part, **recipe(m), **train, **params})
@@ -65,6 +65,23 @@ def arch_trials(models:list[str], # zoo names
     ts += [trial(m, "pretrained", s, size=pretrained_size or img_size, weights=str(w.path), **recipe(m, "pretrained"))
            for m in models if (w := (pretrained or {}).get(m)) for s in range(seed, seed + seeds)]
     return ts
+
+# %% ../nbs/21_architectures.ipynb #3dfb46dd
+def check_params(models:list, # zoo names
+                 target:str, # 'cpu' or 'gpu': the latency the recommendation weighs
+                 img_size:int, # main image side
+                 img_sizes:list, # image sides for the size behaviour
+                 pretrained_img_size:int, # image side of the fine-tuned rows (0: automatic)
+                 data_fractions:list, # training shares for data efficiency
+                 balance:str, # class-imbalance handling
+                ):
+    "Raise an `ImgbookError` naming the first parameter that is wrong, and the valid values."
+    if unknown := [m for m in models if m not in list_models()]: raise ImgbookError(f"models: unknown {unknown}; valid: {', '.join(list_models())}")
+    if target not in ("cpu", "gpu"): raise ImgbookError(f"target={target!r}: must be 'cpu' or 'gpu'")
+    if (small := min([img_size, *img_sizes])) < 32: raise ImgbookError(f"img_size/img_sizes: {small} px is below 32, the smallest input the stride-32 models take")
+    if pretrained_img_size and pretrained_img_size < 32: raise ImgbookError(f"pretrained_img_size={pretrained_img_size}: must be 0 (auto) or at least 32")
+    if not all(0 < f <= 1 for f in data_fractions): raise ImgbookError(f"data_fractions={data_fractions}: each must be in (0, 1]")
+    if balance not in BALANCE: raise ImgbookError(f"balance={balance!r}: must be one of {', '.join(BALANCE)}")
 
 # %% ../nbs/21_architectures.ipynb #ae1aebfa
 def run_arch_trials(trials:list[dict], # from `arch_trials`

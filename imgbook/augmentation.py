@@ -17,7 +17,7 @@ from torchvision.transforms import v2
 
 from .augment import get_policy, mix_batch, resolve_augmentations, train_transform
 from .core import ImgbookError
-from .data import ImageData, to_tensor
+from .data import ImageData, parse_spec, to_tensor
 from .experiments import run_trials, train_trial
 from .metrics import evaluate
 from .models import list_models
@@ -41,7 +41,7 @@ def check_params(policies:list, # policy names; must include 'none'
                  epochs:int, # training epochs
                  img_size:int, # image side
                  cue:str, # synthetic class cue
-                 synthetic:bool, # the data is the synthetic line
+                 data:str, # data spec: only the synthetic line has a class cue
                  metric:str, # the score effects are measured on
                  shifts:list, # shifted test sets
                  severity:int, # their severity
@@ -60,7 +60,7 @@ def check_params(policies:list, # policy names; must include 'none'
     if epochs < 1: raise ImgbookError(f"epochs={epochs}: must be at least 1")
     if img_size < 32: raise ImgbookError(f"img_size={img_size}: must be at least 32")
     if cue not in CUES: raise ImgbookError(f"cue={cue!r}: must be one of {', '.join(CUES)}")
-    if cue != "none" and not synthetic: raise ImgbookError(f"cue={cue!r}: only the synthetic line has a class cue to set; use cue='none' on your own data")
+    if cue != "none" and parse_spec(data)[0] != "synthetic": raise ImgbookError(f"cue={cue!r}: only the synthetic line has a class cue to set; use cue='none' on your own data")
     if metric not in SELECT: raise ImgbookError(f"metric={metric!r}: must be one of {', '.join(SELECT)}")
     if balance not in BALANCE: raise ImgbookError(f"balance={balance!r}: must be one of {', '.join(BALANCE)}")
     for s in shifts: check_shift(s, severity)

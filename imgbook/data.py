@@ -22,8 +22,9 @@ from .images import IMAGE_EXTS, MEAN, STD, file_hash, open_checked, resized
 from .synthetic import SyntheticConfig, make_synthetic, synthetic_config
 
 # %% auto #0
-__all__ = ['SPLITS', 'parse_spec', 'resolve_spec', 'list_files', 'decode_files', 'split_groups', 'DataCheck', 'check_data',
-           'ImageData', 'load_data', 'to_tensor', 'make_loader', 'subset', 'group_folds']
+__all__ = ['SPLITS', 'INFER_PIXELS', 'parse_spec', 'resolve_spec', 'list_files', 'decode_files', 'split_groups', 'DataCheck',
+           'check_data', 'check_layout', 'ImageData', 'load_data', 'to_tensor', 'make_loader', 'infer_batch_size',
+           'subset', 'group_folds']
 
 # %% ../nbs/03_data.ipynb #1ffc9b6a
 def parse_spec(spec:str, # 'synthetic', 'synthetic:PRESET', 'folder:PATH', 'csv:PATH' (or a bare folder / .csv path)
@@ -185,6 +186,17 @@ def _judge(chk:DataCheck, t:pd.DataFrame, where:str, min_groups:int=3) -> DataCh
         chk.warnings.append(f"class imbalance {max(chk.per_class.values())}:{min(chk.per_class.values())}; report balanced accuracy and macro-F1")
     return chk
 
+def _listed(spec:str) -> tuple:
+    "`(check, root, file table)` from the file list alone, nothing decoded: a missing path or column, or an empty class folder, is fatal."
+    kind, arg = parse_spec(spec)
+    try: root, t = list_files(spec)
+    except ImgbookError as e: return DataCheck(spec, fatal=[str(e)]), None, None
+    chk = DataCheck(spec, len(t))
+    if kind == 'folder':
+        chk.fatal += [f"folder:{arg}: class folder {d.name!r} holds no image files ({d}); add images or remove the folder"
+                      for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.') and d.name not in set(t.label)]
+    return chk, root, t
+
 def _scan(spec:str, img_size:int=64, strict:bool=False, n_synthetic:int=3000, seed:int=0, synthetic_cfg=None) -> tuple:
     "`(check, table of usable files, decoded images, masks or None, root)`; never raises for data problems."
     kind, arg = parse_spec(spec)
@@ -197,12 +209,8 @@ def _scan(spec:str, img_size:int=64, strict:bool=False, n_synthetic:int=3000, se
         chk = _judge(chk, t, f"{spec} (n_synthetic={n_synthetic})")
         chk.per_class = {c: chk.per_class.get(c, 0) for c in s.classes}
         return chk, t, s.images, s.masks, None
-    try: root, t = list_files(spec)
-    except ImgbookError as e: return DataCheck(spec, fatal=[str(e)]), None, None, None, None
-    chk = DataCheck(spec, len(t))
-    if kind == 'folder':
-        chk.fatal += [f"folder:{arg}: class folder {d.name!r} holds no image files ({d}); add images or remove the folder"
-                      for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.') and d.name not in set(t.label)]
+    chk, root, t = _listed(spec)
+    if t is None: return chk, None, None, None, None
     x, info = decode_files(list(t.path), img_size) if len(t) else (np.zeros((0, img_size, img_size, 3), np.uint8), pd.DataFrame(columns=['hash', 'row', 'width', 'height', 'mode', 'error']))
     t = pd.concat([t.reset_index(drop=True), info.reset_index(drop=True)], axis=1)
     t.loc[t.label == '', 'error'] = 'no label in the CSV'
@@ -225,6 +233,15 @@ def check_data(spec:str, # 'synthetic[:PRESET]', 'folder:PATH' or 'csv:PATH'
               ) -> DataCheck:
     "Validate a data spec: per-class counts, sizes, modes, duplicates, unreadable files, fatal problems."
     return _scan(spec, img_size, strict, n_synthetic)[0]
+
+def check_layout(spec:str, # 'folder:PATH' or 'csv:PATH'
+                ):
+    "Raise on a fatal problem the file list alone shows (no column or path, one class, a class in too few groups), before any image is decoded."
+    chk, _, t = _listed(spec)
+    if t is not None:  # every listed file counted as readable: a problem found here is a problem after decoding too
+        labelled = t[t.label != '']
+        chk = _judge(chk, labelled.assign(hash=labelled.path), ":".join(parse_spec(spec)))
+    if chk.fatal: raise ImgbookError("; ".join(chk.fatal))
 
 # %% ../nbs/03_data.ipynb #311bb859
 @dataclass
@@ -398,6 +415,14 @@ def make_loader(x, # uint8 images (N,H,W,3)
         sampler = WeightedRandomSampler(torch.as_tensor(w, dtype=torch.double), len(y), replacement=True, generator=g)
     return DataLoader(_ArrayDataset(x, y, transform if train else None), batch_size=batch_size, shuffle=train and sampler is None,
                       sampler=sampler, num_workers=0, collate_fn=_collate, generator=g)
+
+# %% ../nbs/03_data.ipynb #ae44363f
+INFER_PIXELS = 2**17  # pixels per inference batch (see above)
+
+def infer_batch_size(img_size:int, # image side in pixels
+                    ) -> int:
+    "Images per inference batch at `img_size`: about `INFER_PIXELS` pixels, 8 to 256 images."
+    return int(np.clip(INFER_PIXELS // img_size**2, 8, 256))
 
 # %% ../nbs/03_data.ipynb #bd854b74
 def subset(data:ImageData, # the full splits

@@ -632,12 +632,12 @@ def bundle_reference(bundle:str|Path, # a deployment bundle folder
 def model_outputs(model, # a trained timm classifier (torch)
                   x:np.ndarray, # uint8 images (N,H,W,3)
                   labels:np.ndarray|None=None, # true classes, when known
-                  batch_size:int=256, # images per forward pass
+                  batch_size:int|None=None, # images per forward pass; None: `infer_batch_size` of the image side
                  ) -> Outputs:
     "Logits, penultimate embeddings and image statistics of `x` through a torch model (one forward pass per batch)."
     import torch
-    from imgbook.data import to_tensor
-    model.eval(); dev = next(model.parameters()).device; logits, emb = [], []
+    from imgbook.data import infer_batch_size, to_tensor
+    model.eval(); dev, batch_size, logits, emb = next(model.parameters()).device, batch_size or infer_batch_size(x.shape[1]), [], []
     with torch.inference_mode():
         for i in range(0, len(x), batch_size):
             f = model.forward_features(to_tensor(x[i:i + batch_size]).to(dev))

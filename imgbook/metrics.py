@@ -35,15 +35,16 @@ def expected_calibration_error(probs:np.ndarray, # (N, C) predicted probabilitie
 
 def predict(model:nn.Module, # a trained classifier
             x:np.ndarray, # uint8 NHWC images
-            batch_size:int=256, # inference batch size
+            batch_size:int|None=None, # images per forward pass; None: `infer_batch_size` of the image side
             device:str|torch.device|None=None, # None = where the model's parameters are
             tta:bool=False, # average over the four flips of each image (test-time augmentation, 4x the compute)
             logits:bool=False, # the raw logits instead of probabilities (what `fit_temperature` takes)
            ) -> np.ndarray:
     "Class probabilities (N, C) for the images `x` (or their logits), in eval mode, fp32."
     import torch
-    from imgbook.data import to_tensor
+    from imgbook.data import infer_batch_size, to_tensor
     device = torch.device(device) if device else next(model.parameters()).device
+    batch_size = batch_size or infer_batch_size(x.shape[1])
     was_training = model.training; model.eval()
     def views(t): return [t, t.flip(3), t.flip(2), t.flip(2, 3)] if tta else [t]
     def out_of(v): return model(v).float() if logits else torch.softmax(model(v).float(), 1)

@@ -20,13 +20,14 @@ from traitlets.config import Config
 
 import imgbook
 from .core import ImgbookError, env_info, existing_path, in_test, save_json, temp_dir, unique_path, writable_dir
-from .data import parse_spec, resolve_spec
+from .data import check_layout, parse_spec, resolve_spec
 
 # %% auto #0
 __all__ = ['PRESETS', 'SMOKE_MAX_IMAGES', 'STUDIES', 'DATA_KEYS', 'STUDY_HEADING', 'FOLDED_CODE_TEMPLATE', 'PATH_PARAMS', 'Study',
            'get_study', 'notebook_dirs', 'study_notebook', 'available_studies', 'Param', 'study_params', 'coerce_param',
            'validate_params', 'run_params', 'save_study', 'study_out_dir', 'report_paths', 'report_notebook', 'to_html',
-           'run_note', 'record_plan', 'render', 'headline', 'verdict', 'write_index', 'text_table', 'render_all']
+           'run_note', 'record_plan', 'with_defaults', 'study_module', 'check_values', 'render', 'headline', 'verdict',
+           'write_index', 'text_table', 'render_all']
 
 # %% ../nbs/90_report.ipynb #1b258349
 PRESETS = ("smoke", "standard", "full")
@@ -439,7 +440,7 @@ def _planned(plans:dict, # study -> (notebook, checked values), from `_prepare`
     "`(plans, plan)`: with a budget (or `always`) probe, plan and print, and each study's values get the plan's changes; else `(plans, None)`."
     from imgbook.budget import SIZING, plan_budget
     if budget is None and (not always or any(s not in SIZING for s in plans)): return plans, None  # no ETA for a study without a sizing
-    full = {s: {**{n: p.default for n, p in study_params(s).items()}, **v} for s, (_, v) in plans.items()}
+    full = {s: with_defaults(s, v) for s, (_, v) in plans.items()}
     plan = plan_budget(full, next(iter(full.values()))["data"], budget or float("inf"))
     print(plan.summary(), plan.table().to_string(), sep="\n", flush=True)
     return {s: (nb, {**v, **{k: b for k, (_, b) in plan.studies[s]["changed"].items()}}) for s, (nb, v) in plans.items()}, plan
@@ -462,6 +463,30 @@ def _input_paths(values:dict) -> dict:
     "`values` with every named input path checked and made absolute: the kernel runs in the report folder, not where the user typed it."
     return {k: str(existing_path(v, k)) if k in PATH_PARAMS and v else v for k, v in values.items()}
 
+def with_defaults(study:str, # a key of `STUDIES`
+                  values:dict, # checked values of some of its parameters
+                 ) -> dict:
+    "Every parameter of `study`: `values` over the notebook's defaults."
+    return {**{n: p.default for n, p in study_params(study).items()}, **values}
+
+def study_module(study:str, # a key of `STUDIES`
+                ) -> str|None:
+    "The module the study's notebook exports (its `default_exp`), or None for a notebook that exports nothing."
+    nb = nbformat.read(str(study_notebook(study)), as_version=4)
+    return next((m[1] for c in nb.cells if c.cell_type == "code" and (m := re.match(r"#\|\s*default_exp\s+(\S+)", c.source.lstrip()))), None)
+
+def check_values(study:str, # a key of `STUDIES`
+                 values:dict, # all its parameter values (`with_defaults`)
+                ):
+    "The study's own checks, in this process: its module's `check_params` (each argument by its parameter name) and the executor."
+    from importlib import import_module
+    from inspect import signature
+    if (mod := study_module(study)) and (check := getattr(import_module(f"imgbook.{mod}"), "check_params", None)):
+        check(**{k: values[k] for k in signature(check).parameters if k in values})
+    if "executor" in values:
+        from imgbook.experiments import check_executor
+        check_executor(values["executor"])
+
 def _prepare(study:str, data:str, out:Path, preset:str, params:dict|None) -> tuple[Path, dict]:
     "Check everything about one study run before anything runs: its notebook, preset, parameters and the paths they name."
     nb, s = study_notebook(study), get_study(study)
@@ -470,12 +495,15 @@ def _prepare(study:str, data:str, out:Path, preset:str, params:dict|None) -> tup
         raise ImgbookError(f"parameter {min(clash)!r} is set with --data/--out (data=, out=), not -p")
     preset_values, spec = s.presets.get(preset, {}), resolve_spec(data)
     own_data = parse_spec(spec)[0] != "synthetic"
+    if own_data: check_layout(spec)  # a missing column or a single class stops here, before a kernel starts
     if own_data and preset == "smoke" and "max_images" in study_params(study):
         preset_values = {**preset_values, "max_images": SMOKE_MAX_IMAGES}  # smoke stays a quick look on your data: a sample of it
     elif own_data and preset != "smoke":
         preset_values = {k: 0 if k in s.synthetic_only else v for k, v in preset_values.items()}
     values = _input_paths(validate_params(study, {**preset_values, **(params or {})}))
-    return nb, {**values, **validate_params(study, dict(data=spec, out_dir=str(out)))}
+    values = {**values, **validate_params(study, dict(data=spec, out_dir=str(out)))}
+    check_values(study, with_defaults(study, values))  # a wrong value costs a second here, not a kernel start
+    return nb, values
 
 def render(study:str, # a key of `STUDIES`
            data:str="synthetic", # data spec: synthetic | folder:PATH | csv:PATH

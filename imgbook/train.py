@@ -292,12 +292,12 @@ PROBE_C = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0) # inverse regulari
 @torch.inference_mode()
 def pooled_features(model:nn.Module, # a timm model
                     x:np.ndarray, # uint8 NHWC images
-                    batch_size:int=64, # images per forward pass
+                    batch_size:int|None=None, # images per forward pass; None: `infer_batch_size` of the image side
                     progress:bool=False, # progress bar over batches
                    ) -> np.ndarray:
     "The penultimate (pooled, pre-logits) features of `x`, float32 (N, D)."
-    from imgbook.data import to_tensor
-    model.eval(); dev = next(model.parameters()).device
+    from imgbook.data import infer_batch_size, to_tensor
+    model.eval(); dev, batch_size = next(model.parameters()).device, batch_size or infer_batch_size(x.shape[1])
     out = [model.forward_head(model.forward_features(to_tensor(x[i:i + batch_size]).to(dev)), pre_logits=True).float().cpu()
            for i in _bar(range(0, len(x), batch_size), progress, desc="features")]
     return torch.cat(out).numpy()
