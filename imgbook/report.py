@@ -333,6 +333,7 @@ def report_notebook(nb_path:str|Path, # a study notebook
         building = start is not None and params < i < start
         if c.cell_type == "code" and _is_export(c.source): c.metadata.setdefault("tags", []).append("remove_cell")
         elif building: continue
+        if c.cell_type == "code": c.source = re.sub(r"^#\|\s*study[ \t]*\n", "", c.source)  # nbdev-test's flag on the run (`--flags study`)
         keep.append(c)
     console = nbformat.v4.new_code_cell("from imgbook.core import console_output; console_output()")
     console.metadata["tags"] = ["remove_cell"]
