@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .core import ImgbookError, unique_path
+from .data import list_files, parse_spec
 
 # %% auto #0
 __all__ = ['GOOD_NAMES', 'METHODS', 'CLAIM_GOOD', 'good_class', 'check_good_splits', 'PatchFeatures', 'intermediates_at',
@@ -457,8 +458,8 @@ def score_parity(torch_scores:np.ndarray, # image scores from torch
 
 # %% ../nbs/26_anomaly.ipynb #75fe4b68
 def check_params(methods:list, coreset_ratio:float, max_bank:int, target_fpr:float, folds:int, good_counts:list, seeds:int,
-                 target_auroc:float, classifier:str):
-    "Stop with one clear message on a parameter the study cannot run with."
+                 target_auroc:float, classifier:str, data:str="synthetic", good:str=""):
+    "Stop with one clear message on a parameter the study cannot run with, or on data without a good class and a defect class (from the file list)."
     if not methods or (bad := [m for m in methods if m not in METHODS]): raise ImgbookError(f"methods={methods}: each must be one of {', '.join(METHODS)}")
     if not 0 < coreset_ratio <= 1: raise ImgbookError(f"coreset_ratio={coreset_ratio}: must be in (0, 1]")
     if max_bank < 0: raise ImgbookError(f"max_bank={max_bank}: must be >= 0 (0: no cap)")
@@ -468,6 +469,7 @@ def check_params(methods:list, coreset_ratio:float, max_bank:int, target_fpr:flo
     if seeds < 1: raise ImgbookError(f"seeds={seeds}: must be >= 1")
     if not 0.5 < target_auroc < 1: raise ImgbookError(f"target_auroc={target_auroc}: must be in (0.5, 1)")
     if classifier not in ("linear_probe", "none"): raise ImgbookError(f"classifier={classifier!r}: linear_probe or none")
+    if parse_spec(data)[0] != "synthetic": good_class(sorted(set(list_files(data)[1].label) - {""}), good)
 
 # %% ../nbs/26_anomaly.ipynb #b7a2937e
 def plot_anomaly_maps(x:np.ndarray, # uint8 images (N, H, W, 3)

@@ -496,7 +496,6 @@ def _prepare(study:str, data:str, out:Path, preset:str, params:dict|None) -> tup
         raise ImgbookError(f"parameter {min(clash)!r} is set with --data/--out (data=, out=), not -p")
     preset_values, spec = s.presets.get(preset, {}), resolve_spec(data)
     own_data = parse_spec(spec)[0] != "synthetic"
-    if own_data: check_layout(spec)  # a missing column or a single class stops here, before a kernel starts
     if own_data and preset == "smoke" and "max_images" in study_params(study):
         preset_values = {**preset_values, "max_images": SMOKE_MAX_IMAGES}  # smoke stays a quick look on your data: a sample of it
     elif own_data and preset != "smoke":
@@ -504,6 +503,7 @@ def _prepare(study:str, data:str, out:Path, preset:str, params:dict|None) -> tup
     values = _input_paths(validate_params(study, {**preset_values, **(params or {})}))
     values = {**values, **validate_params(study, dict(data=spec, out_dir=str(out)))}
     check_values(study, with_defaults(study, values))  # a wrong value costs a second here, not a kernel start
+    if own_data: check_layout(spec)  # so does a missing column or a single class (after the study's own checks, which can say more)
     return nb, values
 
 def render(study:str, # a key of `STUDIES`

@@ -167,9 +167,16 @@ def make_scheduler(opt:torch.optim.Optimizer, # from `make_optimizer`
                    warmup_steps:int, # steps of linear warm-up (from 0)
                   ):
     "timm's cosine schedule, per step: linear warm-up to the peak, then half a cosine to 0 at `total_steps`."
+    import logging
     from timm.scheduler import CosineLRScheduler
-    return CosineLRScheduler(opt, t_initial=max(1, total_steps - warmup_steps), warmup_t=warmup_steps, warmup_lr_init=0.0,
-                             warmup_prefix=True, lr_min=0.0, t_in_epochs=False)
+    # With one step after the warm-up (a one-epoch smoke run) timm logs that the cosine "will have no effect": true and harmless,
+    # and it reached the console of every such run. Only that record is dropped.
+    log = logging.getLogger("timm.scheduler.cosine_lr")
+    def keep(r): return "will have no effect" not in r.getMessage()
+    log.addFilter(keep)
+    try: return CosineLRScheduler(opt, t_initial=max(1, total_steps - warmup_steps), warmup_t=warmup_steps, warmup_lr_init=0.0,
+                                  warmup_prefix=True, lr_min=0.0, t_in_epochs=False)
+    finally: log.removeFilter(keep)
 
 # %% ../nbs/07_train.ipynb #cccc6d3f
 def stage_modules(model:nn.Module) -> list[list[nn.Module]]:

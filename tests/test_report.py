@@ -5,7 +5,7 @@ from dataclasses import replace
 import nbformat
 import pytest
 
-from conftest import FIXTURES, REPO, assert_clean_error, assert_reader_html, cli
+from conftest import FIXTURES, REPO, assert_clean_error, assert_reader_html, cli, good_folder
 from imgbook.bundle import load_bundle
 from imgbook.cli import main
 from imgbook.core import ImgbookError
@@ -104,7 +104,7 @@ def test_kernel_log_noise_stays_off_the_console(tiny_study, tmp_path, monkeypatc
 
 
 def test_relative_data_path_is_resolved(tiny_study, tmp_path, monkeypatch):
-    (tmp_path/"imgs").mkdir(); monkeypatch.chdir(tmp_path)
+    good_folder(tmp_path/"imgs", n=3); monkeypatch.chdir(tmp_path)  # a data set a report accepts: classes of three images
     r = render(tiny_study, data="folder:imgs", out="out")
     assert json.loads(r["json"].read_text())["params"]["data"] == f"folder:{tmp_path/'imgs'}"
     assert r["json"].parent == tmp_path/"out"
