@@ -13,6 +13,8 @@ from imgbook.anomaly import (METHODS, AnomalyDetector, anomaly_bundle, export_de
 from imgbook.data import load_data, to_tensor
 from imgbook.synthetic import make_synthetic
 
+pytestmark = pytest.mark.xdist_group("anomaly")  # its module fixtures (features, fitted detectors) are built once, on one worker (scripts/test: --dist loadgroup)
+
 SIZE = 64
 
 

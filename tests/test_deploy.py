@@ -13,6 +13,8 @@ from imgbook.data import to_tensor
 from imgbook.images import read_image
 from imgbook.models import create_model
 
+pytestmark = pytest.mark.xdist_group("deploy")  # its module fixtures (a trained model, its bundle) are built once, on one worker (scripts/test: --dist loadgroup)
+
 CLASSES = ["ok", "scratch", "pit"]
 
 

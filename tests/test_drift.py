@@ -14,6 +14,8 @@ from imgbook.drift import DETECTORS, Outputs, binomial_interval, detect, fit_ref
 from imgbook.models import create_model
 from imgbook.synthetic import make_synthetic
 
+pytestmark = pytest.mark.xdist_group("drift")  # its module fixtures (a trained model, its reference) are built once, on one worker (scripts/test: --dist loadgroup)
+
 ALPHA = 0.05
 
 

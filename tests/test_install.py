@@ -13,6 +13,8 @@ import pytest
 import imgbook
 from conftest import REPO, cli
 
+pytestmark = pytest.mark.xdist_group("install")  # the fresh venv is built once, on one worker (scripts/test: --dist loadgroup)
+
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory):

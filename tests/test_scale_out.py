@@ -8,6 +8,8 @@ from conftest import cli
 from imgbook.data import load_data
 from imgbook.experiments import Trial, run_trials, train_trial
 
+pytestmark = pytest.mark.xdist_group("scale_out")  # one worker: its module fixture is built once, and two Ray clusters never start at once (scripts/test: --dist loadgroup)
+
 
 @pytest.fixture(scope="module")
 def tiny():
