@@ -58,7 +58,7 @@ def check_params(policies:list, # policy names; must include 'none'
     if seeds < 2: raise ImgbookError(f"seeds={seeds}: need at least 2 seeds for an interval")
     if models and grid_seeds < 2: raise ImgbookError(f"grid_seeds={grid_seeds}: need at least 2 seeds per grid cell")
     if epochs < 0: raise ImgbookError(f"epochs={epochs}: must be 0 (automatic) or at least 1")
-    if 0 < img_size < 32 or img_size < 0: raise ImgbookError(f"img_size={img_size}: must be 0 (automatic) or at least 32")
+    if img_size and img_size < 32: raise ImgbookError(f"img_size={img_size}: must be 0 (automatic) or at least 32")
     if cue not in CUES: raise ImgbookError(f"cue={cue!r}: must be one of {', '.join(CUES)}")
     if cue != "none" and parse_spec(data)[0] != "synthetic": raise ImgbookError(f"cue={cue!r}: only the synthetic line has a class cue to set; use cue='none' on your own data")
     if metric not in SELECT: raise ImgbookError(f"metric={metric!r}: must be one of {', '.join(SELECT)}")

@@ -515,6 +515,6 @@ def check_params(model:str, # zoo name
     if seeds < 2: raise ImgbookError(f"seeds={seeds}: need at least 2 seeds per size for the bootstrap intervals (3 or more for numbers to act on)")
     if not 0 < target_accuracy <= 1: raise ImgbookError(f"target_accuracy={target_accuracy}: must be a share in (0, 1], e.g. 0.95")
     if epochs < 0: raise ImgbookError(f"epochs={epochs}: must be 0 (automatic) or at least 1")
-    if 0 < img_size < 32 or img_size < 0: raise ImgbookError(f"img_size={img_size}: must be 0 (automatic) or at least 32 (the stride-32 models)")
+    if img_size and img_size < 32: raise ImgbookError(f"img_size={img_size}: must be 0 (automatic) or at least 32 (the stride-32 models)")
     if bootstrap < 20: raise ImgbookError(f"bootstrap={bootstrap}: use at least 20 resamples (200 or more for a stable interval)")
     if balance not in BALANCE: raise ImgbookError(f"balance={balance!r}: must be one of {', '.join(BALANCE)}")
