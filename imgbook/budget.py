@@ -1,4 +1,4 @@
-"""`--budget MINUTES`: a few seconds' probe of this machine's training speed, then a plan that turns each study's free knobs (epochs, seeds, grid points) down until the whole run fits, printed before anything trains and stored with the actual minutes. The anchors are AutoGluon's `time_limit`, FLAML's `time_budget` and Ray Tune's `time_budget_s`; here the budget is planned up front from a cost model, so a study is never cut off halfway through its grid.
+"""`--budget MINUTES`: a short probe of this machine's training speed (each model and image side the plan uses, under a minute on 2 cores), then a plan that turns each study's free knobs (epochs, seeds, grid points) down until the whole run fits, printed before anything trains and stored with the actual minutes. The anchors are AutoGluon's `time_limit`, FLAML's `time_budget` and Ray Tune's `time_budget_s`; here the budget is planned up front from a cost model, so a study is never cut off halfway through its grid.
 
 Docs: https://imgbook.github.io/imgbook/budget.html.md"""
 
@@ -8,21 +8,41 @@ Docs: https://imgbook.github.io/imgbook/budget.html.md"""
 from __future__ import annotations
 import math, time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
+import numpy as np
 import pandas as pd
 
-from .core import ImgbookError
+from .core import ImgbookError, progress
 from .data import list_files, parse_spec
 from .train import auto_schedule
 
 # %% auto #0
-__all__ = ['TRAIN_SHARE', 'FORWARD_SHARE', 'SIZING', 'MANY', 'n_images', 'Knob', 'Sizing', 'probe', 'work_units', 'estimate',
-           'Plan', 'change_text', 'changes_text', 'plan_budget']
+__all__ = ['VAL_SHARE', 'TEST_SHARE', 'TRAIN_SHARE', 'FORWARD_SHARE', 'SIZING', 'MANY', 'Run', 'fit_passes', 'n_images', 'Knob',
+           'Sizing', 'probe', 'work_units', 'estimate', 'Plan', 'change_text', 'changes_text', 'plan_budget']
 
 # %% ../nbs/14_budget.ipynb #5f3af650
-TRAIN_SHARE = 1 - 0.15 - 0.2  # load_data's default split
+VAL_SHARE, TEST_SHARE = 0.15, 0.2  # load_data's default split
+TRAIN_SHARE = 1 - VAL_SHARE - TEST_SHARE
 FORWARD_SHARE = 1 / 3  # a forward pass costs about a third of a training step (forward and backward)
+
+class Run(NamedTuple):
+    "One piece of a study's work: a model trained (or run forward) over its images."
+    key: tuple|None  # names a trained model another study may reuse; None: this study's own
+    model: str  # zoo name
+    img_size: int  # image side
+    passes: float  # training passes over one image (`fit_passes`); forward passes count `FORWARD_SHARE`
+    start: str = "pretrained"  # the recipe it trains with: 'pretrained' (frozen stem, first stages and BatchNorm) or 'scratch'
+
+def fit_passes(epochs:int, # training epochs
+               n_train:float, # training images
+               n:int, # all the study's images: validation and test are their shares of these
+               probe_head:bool=False, # the head starts from a linear probe on the training images (the pretrained recipes)
+               tests:int=1, # test sets scored afterwards: the clean one, and each shifted one
+              ) -> float:
+    "Training passes over one image that one `fit` and its scoring cost: the epochs, plus (as forward passes) validation after each epoch, the head's linear probe and the test sets."
+    forward = epochs * VAL_SHARE * n + probe_head * (n_train + VAL_SHARE * n) + tests * TEST_SHARE * n
+    return epochs * n_train + FORWARD_SHARE * forward
 
 def n_images(data:str, # data spec
              v:dict, # the study's parameter values (`n_synthetic`, `max_images`)
@@ -42,42 +62,46 @@ def _classifier(v:dict, data:str, many:bool=False) -> tuple:
     return (start, *auto_schedule(start, data, v.get("img_size", 0), v.get("epochs", 0), many, v.get("model", "efficientnet_lite0")))
 
 def _one_model(v:dict, data:str) -> list[tuple]:
-    "The baseline's model: (key, model, img_size, passes), trained once (per fold)."
+    "The baseline's model, trained once (and once per fold)."
     n = n_images(data, v)
     start, px, epochs = _classifier(v, data)
-    if v.get("train") == "linear_probe": return [(None, v["model"], px, FORWARD_SHARE * n)]
-    folds = v.get("folds", 0)
+    if v.get("train") == "linear_probe": return [Run(None, v["model"], px, FORWARD_SHARE * n)]
+    folds, pre = v.get("folds", 0), start == "pretrained"
     key = (v["model"], start, px, epochs, n, folds, v.get("seed", 0))
-    return [(key, v["model"], px, epochs * n * ((folds - 1) / folds * folds if folds else TRAIN_SHARE))]
+    cv = folds * fit_passes(epochs, (folds - 2) / folds * n, n, pre) if folds else 0  # each fold trains on all but two folds
+    return [Run(key, v["model"], px, fit_passes(epochs, TRAIN_SHARE * n, n, pre) + cv, start)]
 
 def _baseline(v, data): return _one_model(v, data)
 
 def _deployment(v, data):
-    if v.get("checkpoint"): runs, px, n = [], v.get("img_size") or 224, n_images(data, v)
+    if v.get("checkpoint"): runs, px, start, n = [], v.get("img_size") or 224, "pretrained", n_images(data, v)
     else:
         runs, n = _one_model({**v, "train": "finetune", "folds": 0}, data), n_images(data, v)
-        px = runs[0][2]
+        px, start = runs[0].img_size, runs[0].start
     tune = n * TRAIN_SHARE * (v.get("prune_finetune_epochs", 0) * len(v.get("prune_ratios", [])) + 2 * v.get("student_epochs", 0))
     calib = FORWARD_SHARE * sum(v.get("calib_sweep", [])) * len(v.get("calib_methods", []))
-    return runs + [(None, v["model"], px, tune + calib)]
+    return runs + [Run(None, v["model"], px, tune + calib, start)]
 
 def _drift(v, data):
     runs = _one_model({**v, "folds": 0}, data)
     scored = len(v["shifts"]) * len(v["severities"]) * v["pool_size"] + v["stream_windows"] * v["stream_window_size"]
-    return runs + [(None, v["model"], runs[0][2], FORWARD_SHARE * scored)]
+    return runs + [Run(None, v["model"], runs[0].img_size, FORWARD_SHARE * scored, runs[0].start)]
 
-def _trials(trials:list, n:int) -> list[tuple]:
-    "A study's trial dicts as work; a trial without `n_train` trains on all `n` images."
-    return [(None, t["model"], t["img_size"], t["epochs"] * (t["n_train"] or n) * (FORWARD_SHARE if t["params"].get("train") == "linear_probe" else 1))
-            for t in trials]
+def _trials(trials:list, n:int, tests:int=1) -> list[tuple]:
+    "A study's trial dicts as work, `n` the study's images; a trial without `n_train` trains on the whole training split, and each scores `tests` test sets."
+    def passes(t):
+        n_train = t.get("n_train") or TRAIN_SHARE * n
+        if t["params"].get("train") == "linear_probe": return FORWARD_SHARE * (n_train + (VAL_SHARE + TEST_SHARE) * n)
+        return fit_passes(t["epochs"], n_train, n, t["params"].get("probe_head", False), tests)
+    return [Run(None, t["model"], t["img_size"], passes(t), t["params"].get("init", "scratch")) for t in trials]
 
 def _architectures(v, data):
     from imgbook.architectures import arch_trials, pretrained_weights
     found = pretrained_weights(v["models"], v.get("weights") or None)[0] if v.get("pretrained", True) else {}
-    n = round(n_images(data, v) * TRAIN_SHARE)
+    n = n_images(data, v)
     size = v.get("pretrained_img_size") or (v["img_size"] if parse_spec(data)[0] == "synthetic" else 224)
-    return _trials(arch_trials(v["models"], n, v["img_size"], v["seeds"], v["data_fractions"], v["img_sizes"], v["epochs"], pretrained=found,
-                               pretrained_size=size), n)
+    return _trials(arch_trials(v["models"], round(n * TRAIN_SHARE), v["img_size"], v["seeds"], v["data_fractions"], v["img_sizes"], v["epochs"],
+                               pretrained=found, pretrained_size=size), n)
 
 def _augmentation(v, data):
     from imgbook.augmentation import ablation_trials
@@ -86,16 +110,15 @@ def _augmentation(v, data):
     px, epochs = auto_schedule("pretrained" if v["model"] in found else "scratch", data, v["img_size"], v["epochs"], many=True)
     ws = {m: str(w.path) for m, w in found.items()}
     trials = ablation_trials(v["policies"], [v["model"]], v["seeds"], epochs, px, ws) + ablation_trials(v["grid_policies"], v["models"], v["grid_seeds"], epochs, px, ws)
-    n = round(n_images(data, v) * TRAIN_SHARE)
-    return [(None, t["model"], t["img_size"], t["epochs"] * n) for t in trials]
+    return _trials(trials, n_images(data, v), 1 + len(v.get("shifts", [])))
 
 def _data_requirements(v, data):
     from imgbook.data_requirements import curve_trials
     from imgbook.models import resolve_start
     w = resolve_start(v["model"], "auto", v.get("weights_dir") or None)[0]
     px, epochs = auto_schedule("pretrained" if w else "scratch", data, v["img_size"], v["epochs"], many=True)
-    n = round(n_images(data, v) * TRAIN_SHARE)
-    return _trials(curve_trials(v["model"], n, 2, v["fractions"], v["seeds"], epochs, px, weights=str(w.path) if w else None,
+    n = n_images(data, v)
+    return _trials(curve_trials(v["model"], round(n * TRAIN_SHARE), 2, v["fractions"], v["seeds"], epochs, px, weights=str(w.path) if w else None,
                                 linear_probe=v.get("linear_probe", True)), n)
 
 def _anomaly(v, data):
@@ -103,7 +126,7 @@ def _anomaly(v, data):
     px = v["img_size"] or 224
     folds = max(1, v.get("folds", 0))
     fits = v["seeds"] * sum(c for c in v["good_counts"] if c)  # the good-sample curve's fits, on top of the full fit
-    return [(None, v["backbone"], px, FORWARD_SHARE * (n * folds + fits))]
+    return [Run(None, v["backbone"], px, FORWARD_SHARE * (n * folds + fits))]
 
 # %% ../nbs/14_budget.ipynb #ead79d29
 @dataclass(frozen=True)
@@ -126,66 +149,53 @@ class Knob:
 @dataclass(frozen=True)
 class Sizing:
     "How the budget sizes one study."
-    work: Callable  # (values, data) -> [(key, model, img_size, passes)]
+    work: Callable  # (values, data) -> [`Run`]
     knobs: tuple  # `Knob`s, turned down in turn
     fixed_s: float  # seconds that do not scale with the work, on the calibration machine
     k: float  # seconds of run time per second of probed training
     per_pass: float  # seconds of run time per probed training pass over all the study's images
 
 # %% ../nbs/14_budget.ipynb #6f2800cd
-def probe(sizes:list[int], # image sides to measure
-          model:str="efficientnet_lite0", # zoo name of the probe model
-          batch_size:int=16, # images per step
-          min_s:float=3.0, # timed seconds per side, in `rounds` (after two warm-up steps)
-          rounds:int=3, # timed rounds per side; the fastest counts
-         ) -> dict[int, float]:
-    "Training images per second of `model` at each side in `sizes` on this machine, as `fit` would train it."
-    import torch
+def probe(pairs:list[tuple], # (zoo name, image side, start) to measure: as `Run`'s model, img_size and start
+          batch_size:int=32, # images per step: the studies' training batch
+          steps:int=2, # batches per timed epoch
+          rounds:int=3, # epochs per pair; the fastest counts (the first also builds the kernels for the new shape)
+         ) -> dict[tuple, float]:
+    "Training images per second of each `(model, side, start)` on this machine, timed inside `fit` with the recipe of that start."
+    from imgbook.data import ImageData
     from imgbook.models import create_model
-    from imgbook.train import TrainConfig, fast_defaults
-    cfg = fast_defaults(TrainConfig(model=model), "cpu")
-    rates = {}
-    for px in sorted(set(sizes)):
-        net = create_model(model, 6, img_size=px)
-        fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
-        net = net.to(memory_format=fmt).train()
-        opt = torch.optim.AdamW(net.parameters(), 1e-3)
-        x, y = torch.randn(batch_size, 3, px, px).to(memory_format=fmt), torch.randint(0, 6, (batch_size,))
-        def step():
-            with torch.autocast("cpu", torch.bfloat16, enabled=bool(cfg.amp)):
-                loss = torch.nn.functional.cross_entropy(net(x), y)
-            opt.zero_grad(); loss.backward(); opt.step()
-        step(); step()  # the first steps at a new shape build its kernels
-        best = 0.0
-        for _ in range(rounds):  # the fastest round: a background hiccup slows a round, nothing speeds one up
-            n, t0 = 0, time.perf_counter()
-            while (dt := time.perf_counter() - t0) < min_s / rounds or n < 1: step(); n += 1
-            best = max(best, n * batch_size / dt)
-        rates[px] = best
+    from imgbook.train import TrainConfig, fit, recipe
+    rng, rates = np.random.default_rng(0), {}
+    for model, px, start in progress(sorted(set(pairs)), desc="probe"):
+        x = rng.integers(0, 256, (batch_size * steps, px, px, 3), dtype=np.uint8)
+        y = np.arange(len(x)) % 6
+        data = ImageData(list("abcdef"), x, y, x[:6], y[:6], x[:0], y[:0], img_size=px)
+        cfg = TrainConfig(model=model, epochs=rounds, batch_size=batch_size, patience=None, **{**recipe(model, start), "probe_head": False})
+        rates[model, px, start] = float(fit(create_model(model, 6, img_size=px), data, cfg, progress=False).history.img_s.max())
     return rates
 
 # %% ../nbs/14_budget.ipynb #32839448
 def work_units(runs:list[tuple], # a study's `work`
-               rates:dict, # `probe` result: side -> training images per second
+               rates:dict, # `probe` result: (model, side, start) -> training images per second
                trained:set|None=None, # keys of models earlier studies train (updated in place)
               ) -> float:
     "Probed training seconds of `runs`, not counting a model whose key is already in `trained`."
     trained, s = trained if trained is not None else set(), 0.0
-    for key, _, px, passes in runs:
-        if key is not None and key in trained: continue
-        if key is not None: trained.add(key)
-        s += passes / rates[px]
+    for r in runs:
+        if r.key is not None and r.key in trained: continue
+        if r.key is not None: trained.add(r.key)
+        s += r.passes / rates[r.model, r.img_size, r.start]
     return s
 
 # %% ../nbs/14_budget.ipynb #3aaa33ba
-SIZING = {  # fixed_s, k and per_pass: fitted on six measured runs, see "Calibration" below
-    "baseline": Sizing(_baseline, (Knob("epochs", 3), Knob("n_synthetic", 3000, synthetic_only=True)), 24, 0.53, 1.1),
-    "architectures": Sizing(_architectures, (Knob("data_fractions", 2, "first"), Knob("img_sizes", 1), Knob("seeds", 2), Knob("epochs", 2), Knob("n_synthetic", 600, synthetic_only=True)), 134, 0.75, 7.51),
-    "augmentation": Sizing(_augmentation, (Knob("grid_seeds", 2), Knob("seeds", 2), Knob("epochs", 2), Knob("policies", 3), Knob("n_synthetic", 600, synthetic_only=True)), 28, 0.51, 11.47),
-    "data-requirements": Sizing(_data_requirements, (Knob("seeds", 2), Knob("epochs", 3)), 43, 0.61, 5.62),
-    "deployment": Sizing(_deployment, (Knob("epochs", 3), Knob("calib_sweep", 1), Knob("calib_methods", 1), Knob("n_synthetic", 1000, synthetic_only=True)), 162, 3.13, 2.32),
-    "drift": Sizing(_drift, (Knob("epochs", 3), Knob("pool_size", 200), Knob("n_synthetic", 1500, synthetic_only=True)), 25, 0.22, 4.0),
-    "anomaly": Sizing(_anomaly, (Knob("good_counts", 3, "before_last"), Knob("seeds", 2)), 24, 1.26, 1.37),
+SIZING = {  # fixed_s, k and per_pass: fitted on seven measured runs, see "Calibration" below
+    "baseline": Sizing(_baseline, (Knob("epochs", 3), Knob("n_synthetic", 3000, synthetic_only=True)), 23, 0.89, 1.14),
+    "architectures": Sizing(_architectures, (Knob("data_fractions", 2, "first"), Knob("img_sizes", 1), Knob("seeds", 2), Knob("epochs", 2), Knob("n_synthetic", 600, synthetic_only=True)), 119, 0.69, 8.88),
+    "augmentation": Sizing(_augmentation, (Knob("grid_seeds", 2), Knob("seeds", 2), Knob("epochs", 2), Knob("policies", 3), Knob("n_synthetic", 600, synthetic_only=True)), 17, 0.76, 11.42),
+    "data-requirements": Sizing(_data_requirements, (Knob("seeds", 2), Knob("epochs", 3)), 34, 0.68, 7.77),
+    "deployment": Sizing(_deployment, (Knob("epochs", 3), Knob("calib_sweep", 1), Knob("calib_methods", 1), Knob("n_synthetic", 1000, synthetic_only=True)), 156, 3.07, 5.41),
+    "drift": Sizing(_drift, (Knob("epochs", 3), Knob("pool_size", 200), Knob("n_synthetic", 1500, synthetic_only=True)), 18, 0.25, 6.96),
+    "anomaly": Sizing(_anomaly, (Knob("good_counts", 3, "before_last"), Knob("seeds", 2)), 22, 0.65, 2.64),
 }
 MANY = ("augmentation", "data-requirements")  # studies of many runs: `auto_schedule(many=True)`
 
@@ -203,9 +213,10 @@ def estimate(study:str, # a key of `SIZING`
              rates:dict, # `probe` result
              trained:set|None=None, # keys of models earlier studies train (updated in place)
             ) -> float:
-    "Estimated seconds of `study`: fixed, plus training, plus `per_pass` times one training pass over its images at its smallest side."
+    "Estimated seconds of `study`: fixed, plus training, plus `per_pass` times one training pass of its first model over its images at its smallest side."
     sz, runs = SIZING[study], _work(study, v, data)
-    one_pass = n_images(data, v) / rates[min(px for _, _, px, _ in runs)]
+    main = runs[0]  # the study's first run, at its model's smallest side, stands for the per-image work
+    one_pass = n_images(data, v) / rates[main.model, min(r.img_size for r in runs if r.model == main.model), main.start]
     return sz.fixed_s + sz.k * work_units(runs, rates, trained) + sz.per_pass * one_pass
 
 # %% ../nbs/14_budget.ipynb #b1a005ee
@@ -213,7 +224,7 @@ def estimate(study:str, # a key of `SIZING`
 class Plan:
     "What a budgeted run will do: per study the parameters changed and the estimated seconds."
     budget_s: float
-    rates: dict  # probe: side -> training images per second
+    rates: dict  # probe: (model, side, start) -> training images per second
     probe_s: float
     studies: dict  # study -> dict(values, changed, est_s, preset_s)
 
@@ -226,7 +237,7 @@ class Plan:
                              for s, p in self.studies.items()]).set_index("study")
 
     def summary(self) -> str:
-        probe = ", ".join(f"{px} px {r:.0f}" for px, r in sorted(self.rates.items()))
+        probe = ", ".join(f"{m} {px} px{'' if start == 'pretrained' else ' scratch'} {r:.0f}" for (m, px, start), r in sorted(self.rates.items()))
         budget = "no budget" if math.isinf(self.budget_s) else f"budget {self.budget_s / 60:.0f} min"
         return (f"{budget}; probe ({self.probe_s:.0f} s): training images/s {probe}; "
                 f"plan about {self.est_s / 60:.1f} min")
@@ -247,8 +258,9 @@ def _resolved(study:str, v:dict, data:str) -> dict:
         return {**v, "epochs": auto_schedule("pretrained" if v.get("pretrained", True) else "scratch", data, v.get("img_size", 0), 0, True)[1]}
     return {**v, "epochs": _classifier(v, data)[2]}
 
-def _sides(study:str, v:dict, data:str) -> set:
-    return {px for _, _, px, _ in _work(study, v, data)}
+def _pairs(study:str, v:dict, data:str) -> set:
+    "The (model, side, start) the probe measures for `study`."
+    return {(r.model, r.img_size, r.start) for r in _work(study, v, data)}
 
 # %% ../nbs/14_budget.ipynb #f2a9f708
 def _shrink(study:str, v:dict, data:str, rates:dict, target_s:float, trained:set, locked:tuple=()) -> tuple[dict, float]:
@@ -260,8 +272,8 @@ def _shrink(study:str, v:dict, data:str, rates:dict, target_s:float, trained:set
         for knob in knobs:
             if cur <= target_s: break
             if (smaller := knob.smaller(v[knob.name])) is None: continue
-            v, moved = {**v, knob.name: smaller}, True
-            cur = est(v)
+            if (e := est({**v, knob.name: smaller})) >= cur: continue  # a cut that buys no time is not made
+            v, cur, moved = {**v, knob.name: smaller}, e, True
         if not moved: break
     return v, cur
 
@@ -279,7 +291,7 @@ def _sized(studies:dict, data:str, rates:dict, targets:dict) -> dict:
     "Each study shrunk to its target in order; a study that would train an earlier study's model follows its planned epochs."
     trained, follow, out = set(), {}, {}
     for s, v in studies.items():
-        key = _work(s, v, data)[0][0]
+        key = _work(s, v, data)[0].key
         if key in follow: v = {**v, "epochs": follow[key]}
         planned, est = _shrink(s, v, data, rates, targets[s], trained, ("epochs",) if key in follow else ())
         work_units(_work(s, planned, data), rates, trained)
@@ -300,7 +312,7 @@ def plan_budget(studies:dict, # study -> its checked parameter values, in run or
     _WORK.clear()  # work is memoised for one plan: weights found since the last one change it
     studies = {s: _resolved(s, v, data) for s, v in studies.items()}
     t0 = time.perf_counter()
-    rates = rates or probe(set().union(*(_sides(s, v, data) for s, v in studies.items())))
+    rates = rates if rates is not None else probe(set().union(*(_pairs(s, v, data) for s, v in studies.items())))
     probe_s, budget_s = time.perf_counter() - t0, budget_min * 60
     preset = _sized(studies, data, rates, {s: math.inf for s in studies})
     floor = _sized({s: _floor(s, v, data) for s, v in studies.items()}, data, rates, {s: math.inf for s in studies})

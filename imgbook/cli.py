@@ -169,7 +169,7 @@ def cli_parser() -> argparse.ArgumentParser:
     r.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="set a study parameter (repeatable)")
     r.add_argument("--force", action="store_true", help="replace an existing report instead of refusing")
-    r.add_argument("--budget", type=float, metavar="MINUTES", help="fit the run into MINUTES on this machine: a few seconds' probe, then "
+    r.add_argument("--budget", type=float, metavar="MINUTES", help="fit the run into MINUTES on this machine: a probe of under a minute, then "
                    "each study's epochs, seeds and grid points are turned down as far as needed; the plan is printed first")
     r.add_argument("--dry-run", action="store_true", help="print the plan (estimated minutes per study on this machine) and stop")
     r.add_argument("--offline", action="store_true", help="never download pretrained weights (as HF_HUB_OFFLINE=1)")

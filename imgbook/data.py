@@ -23,8 +23,8 @@ from .synthetic import SyntheticConfig, make_synthetic, synthetic_config
 
 # %% auto #0
 __all__ = ['SPLITS', 'INFER_PIXELS', 'parse_spec', 'resolve_spec', 'list_files', 'decode_files', 'split_groups', 'DataCheck',
-           'check_data', 'check_layout', 'ImageData', 'load_data', 'to_tensor', 'make_loader', 'infer_batch_size',
-           'subset', 'group_folds']
+           'check_data', 'check_folds', 'check_layout', 'ImageData', 'load_data', 'to_tensor', 'make_loader',
+           'infer_batch_size', 'subset', 'group_folds']
 
 # %% ../nbs/03_data.ipynb #1ffc9b6a
 def parse_spec(spec:str, # 'synthetic', 'synthetic:PRESET', 'folder:PATH', 'csv:PATH' (or a bare folder / .csv path)
@@ -234,14 +234,26 @@ def check_data(spec:str, # 'synthetic[:PRESET]', 'folder:PATH' or 'csv:PATH'
     "Validate a data spec: per-class counts, sizes, modes, duplicates, unreadable files, fatal problems."
     return _scan(spec, img_size, strict, n_synthetic)[0]
 
+def check_folds(k:int, # folds of group k-fold cross-validation
+                groups_per_class:dict, # class -> its number of groups
+                where:str, # the data, for the message
+               ):
+    "Raise unless group k-fold cross-validation can run: at least 3 folds, and every class in at least `k` groups."
+    if k < 3: raise ImgbookError(f"folds={k}: cross-validation needs at least 3 folds (one tests, one validates, the rest train)")
+    if few := {c: n for c, n in groups_per_class.items() if n < k}:
+        c = min(few, key=few.get)
+        raise ImgbookError(f"{where}: folds={k}, but class {c!r} has only {few[c]} group(s); use at most {min(groups_per_class.values())} folds")
+
 def check_layout(spec:str, # 'folder:PATH' or 'csv:PATH'
+                 folds:int=0, # the study's group k-fold cross-validation (0: none)
                 ):
-    "Raise on a fatal problem the file list alone shows (no column or path, one class, a class in too few groups), before any image is decoded."
+    "Raise on a fatal problem the file list alone shows (no column or path, one class, a class in too few groups, too few groups for `folds`), before any image is decoded."
     chk, _, t = _listed(spec)
     if t is not None:  # every listed file counted as readable: a problem found here is a problem after decoding too
         labelled = t[t.label != '']
         chk = _judge(chk, labelled.assign(hash=labelled.path), ":".join(parse_spec(spec)))
     if chk.fatal: raise ImgbookError("; ".join(chk.fatal))
+    if folds: check_folds(folds, chk.groups_per_class, ":".join(parse_spec(spec)))
 
 # %% ../nbs/03_data.ipynb #311bb859
 @dataclass
@@ -447,11 +459,7 @@ def group_folds(data:ImageData, # loaded splits; train, val and test are pooled
     y = np.concatenate([data.y_train, data.y_val, data.y_test])
     parts = [data.groups_train, data.groups_val, data.groups_test]
     g = np.concatenate(parts) if all(p is not None for p in parts) else np.arange(len(y))
-    if k < 3: raise ImgbookError(f"folds={k}: cross-validation needs at least 3 folds (one tests, one validates, the rest train)")
-    groups_per_class = pd.Series(g).groupby(y).nunique()
-    if (few := groups_per_class[groups_per_class < k]).size:
-        c = few.idxmin()
-        raise ImgbookError(f"{data.spec}: folds={k}, but class {data.classes[c]!r} has only {few[c]} group(s); use at most {groups_per_class.min()} folds")
+    check_folds(k, {data.classes[c]: n for c, n in pd.Series(g).groupby(y).nunique().items()}, data.spec)
     fold = np.empty(len(y), int)
     for i, (_, te) in enumerate(StratifiedGroupKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y, g)): fold[te] = i
     own = parts[0] is not None

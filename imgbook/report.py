@@ -454,7 +454,7 @@ def record_plan(path:Path, # a study's STUDY.json
     "Add the plan's part for `study` and the actual minutes to its STUDY.json."
     d, p = json.loads(path.read_text()), plan.studies[study]
     d["budget"] = dict(budget_min=None if plan.budget_s == float("inf") else plan.budget_s / 60, planned_min=p["est_s"] / 60, actual_min=took_s / 60,
-                       preset_min=p["preset_s"] / 60, changed={k: list(ab) for k, ab in p["changed"].items()}, probe_img_s=plan.rates)
+                       preset_min=p["preset_s"] / 60, changed={k: list(ab) for k, ab in p["changed"].items()}, probe_img_s={" ".join(map(str, pair)): r for pair, r in plan.rates.items()})
     save_json(d, path)
 
 # %% ../nbs/90_report.ipynb #0df055c7
@@ -502,8 +502,9 @@ def _prepare(study:str, data:str, out:Path, preset:str, params:dict|None) -> tup
         preset_values = {k: 0 if k in s.synthetic_only else v for k, v in preset_values.items()}
     values = _input_paths(validate_params(study, {**preset_values, **(params or {})}))
     values = {**values, **validate_params(study, dict(data=spec, out_dir=str(out)))}
-    check_values(study, with_defaults(study, values))  # a wrong value costs a second here, not a kernel start
-    if own_data: check_layout(spec)  # so does a missing column or a single class (after the study's own checks, which can say more)
+    full = with_defaults(study, values)
+    check_values(study, full)  # a wrong value costs a second here, not a kernel start
+    if own_data: check_layout(spec, full.get("folds", 0))  # so does a missing column, a single class or too few groups for the folds (after the study's own checks, which can say more)
     return nb, values
 
 def render(study:str, # a key of `STUDIES`
@@ -615,7 +616,7 @@ def render_all(data:str="synthetic", # data spec: synthetic | folder:PATH | csv:
     if not dry_run:
         _claim([p for s in names for p in report_paths(s, out).values()] + [out/"index.html"], force)
         writable_dir(out, "--out")
-    plans, plan = _planned(plans, budget, always=True)  # without a budget the plan is the preset: a few seconds' probe buys the ETA
+    plans, plan = _planned(plans, budget, always=True)  # without a budget the plan is the preset: the probe buys the ETA
     if dry_run: return None
     errors, t0, planned_done = {}, time.time(), 0.0
     for i, s in enumerate(names, 1):

@@ -166,15 +166,19 @@ MAIN_STUDIES = ("baseline", "architectures", "augmentation", "data-requirements"
 
 def main_command_row(rows:list[dict], # the rows of one report folder
                      index:Path, # its index.html
+                     budget_min:float|None=None, # the run's `--budget`, if it had one
                     ) -> dict|None:
     "The `all` row of a folder `imgbook report all` wrote, or None when the folder is not one whole run."
     main = [r for r in rows if r["study"] in MAIN_STUDIES]
     if {r["study"] for r in main} != set(MAIN_STUDIES) or not index.exists() or not all(r["date"] and r["runtime_s"] for r in main): return None
-    if len({(r["commit"], r["cpu"], r["threads"], r["preset"], r["data"]) for r in main}) != 1: return None
+    # a budget turns each study's knobs its own way (`standard -p epochs 5`): the studies share the preset they started from
+    if len({(r["commit"], r["cpu"], r["threads"], r["preset"].split()[0], r["data"]) for r in main}) != 1: return None
     start = min(datetime.fromisoformat(r["date"]).timestamp() - float(r["runtime_s"]) for r in main)
     last = max(main, key=lambda r: r["date"])
-    return {**last, "study": "all", "runtime_s": str(round(index.stat().st_mtime - start)),
-            "budget_s": str(study_budget("all", last["preset"], last["data"]) or ""), "headline": "", "source": str(index),
+    preset = last["preset"].split()[0]
+    budget = round(budget_min * 60) if budget_min else study_budget("all", preset, last["data"])
+    return {**last, "study": "all", "runtime_s": str(round(index.stat().st_mtime - start)), "preset": preset + (f" --budget {budget_min:g}" if budget_min else ""),
+            "budget_s": str(budget or ""), "headline": "", "source": str(index),
             "note": (last["note"] + "; " if last["note"] else "") + "the main command: first study's start to index.html"}
 
 # %% ../nbs/92_results.ipynb #d02ddeeb
@@ -187,9 +191,11 @@ def add_runs(paths:list, # report folders (every STUDY.json in them) or STUDY.js
     runs_csv, paths = Path(runs_csv), [paths] if isinstance(paths, (str, Path)) else list(paths)
     files = study_files(paths)
     if not files: raise ImgbookError(f"{', '.join(map(str, paths))}: no STUDY.json found (a report folder holds STUDY.json beside STUDY.html)")
-    rows = [run_row(json.loads(f.read_text(encoding="utf-8")), source or str(f), note, f.stat().st_mtime) for f in files]
+    docs = [json.loads(f.read_text(encoding="utf-8")) for f in files]
+    rows = [run_row(doc, source or str(f), note, f.stat().st_mtime) for f, doc in zip(files, docs)]
     for d in {f.parent for f in files}:
-        if all_row := main_command_row([r for f, r in zip(files, rows) if f.parent == d], d/"index.html"):
+        budget = next((b for f, doc in zip(files, docs) if f.parent == d and (b := (doc.get("budget") or {}).get("budget_min"))), None)
+        if all_row := main_command_row([r for f, r in zip(files, rows) if f.parent == d], d/"index.html", budget):
             files.append(d/"index.html"); rows.append(all_row)
     seen = {tuple(r[k] for k in RUN_KEY) for r in read_runs(runs_csv)}
     for f, r in zip(files, rows):

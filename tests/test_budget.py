@@ -29,8 +29,8 @@ def test_budget_turns_a_knob_down_and_records_it(tmp_path, monkeypatch, capsys):
     import imgbook.budget
     from imgbook.budget import plan_budget
     from imgbook.report import _prepare, render_all, study_params
-    slow = {px: 5.0 for px in (32, 48, 64, 128, 224)}  # a made-up slow machine: the probe is replaced, the render is real
-    monkeypatch.setattr(imgbook.budget, "probe", lambda sizes, **kw: {px: slow[px] for px in sizes})
+    slow = {("efficientnet_lite0", px, "pretrained"): 5.0 for px in (32, 48, 64, 128, 224)}  # a made-up slow machine: the probe is replaced, the render is real
+    monkeypatch.setattr(imgbook.budget, "probe", lambda pairs, **kw: {pair: slow[pair] for pair in pairs})
     values = {**{n: p.default for n, p in study_params("baseline").items()}, **_prepare("baseline", "synthetic", tmp_path, "smoke", {"epochs": 4})[1]}
     roomy = plan_budget({"baseline": values}, "synthetic", 1e6, slow)
     budget = (roomy.est_s + roomy.studies["baseline"]["floor_s"]) / 2 / 60
