@@ -19,7 +19,8 @@ from .train import auto_schedule
 
 # %% auto #0
 __all__ = ['VAL_SHARE', 'TEST_SHARE', 'TRAIN_SHARE', 'FORWARD_SHARE', 'SIZING', 'MANY', 'Run', 'fit_passes', 'n_images', 'Knob',
-           'Sizing', 'probe', 'work_units', 'estimate', 'Plan', 'change_text', 'changes_text', 'plan_budget']
+           'Sizing', 'probe', 'work_units', 'one_pass_s', 'estimate', 'Plan', 'change_text', 'changes_text',
+           'plan_budget']
 
 # %% ../nbs/14_budget.ipynb #5f3af650
 VAL_SHARE, TEST_SHARE = 0.15, 0.2  # load_data's default split
@@ -207,6 +208,14 @@ def _work(study:str, v:dict, data:str) -> list[tuple]:
     if key not in _WORK: _WORK[key] = SIZING[study].work(v, data)
     return _WORK[key]
 
+def one_pass_s(runs:list, # a study's `work`
+               n:int, # its images
+               rates:dict, # `probe` result
+              ) -> float:
+    "Probed seconds of one training pass over `n` images by the first run's model at that model's smallest side: the unit of the per-image work."
+    main = runs[0]
+    return n / rates[main.model, min(r.img_size for r in runs if r.model == main.model), main.start]
+
 def estimate(study:str, # a key of `SIZING`
              v:dict, # the study's parameter values
              data:str, # data spec
@@ -215,9 +224,7 @@ def estimate(study:str, # a key of `SIZING`
             ) -> float:
     "Estimated seconds of `study`: fixed, plus training, plus `per_pass` times one training pass of its first model over its images at its smallest side."
     sz, runs = SIZING[study], _work(study, v, data)
-    main = runs[0]  # the study's first run, at its model's smallest side, stands for the per-image work
-    one_pass = n_images(data, v) / rates[main.model, min(r.img_size for r in runs if r.model == main.model), main.start]
-    return sz.fixed_s + sz.k * work_units(runs, rates, trained) + sz.per_pass * one_pass
+    return sz.fixed_s + sz.k * work_units(runs, rates, trained) + sz.per_pass * one_pass_s(runs, n_images(data, v), rates)
 
 # %% ../nbs/14_budget.ipynb #b1a005ee
 @dataclass

@@ -12,7 +12,7 @@ import json, os, re, sys
 from pathlib import Path
 import numpy as np, pandas as pd
 from scipy.optimize import nnls
-from imgbook.budget import SIZING, n_images, probe, work_units, _resolved, _work
+from imgbook.budget import SIZING, n_images, one_pass_s, probe, work_units, _resolved, _work
 
 args = sys.argv[1:]
 def option(name, default=None):
@@ -41,8 +41,7 @@ if missing := {(r.model, r.img_size, r.start) for _, s, v, _ in todo for r in _w
 rows, trained = [], {}
 for name, s, v, wall in todo:
     work = _work(s, v, v["data"])
-    main = work[0]
-    one = n_images(v["data"], v) / rates[main.model, min(r.img_size for r in work if r.model == main.model), main.start]
+    one = one_pass_s(work, n_images(v["data"], v), rates)
     units = work_units(work, rates, trained.setdefault(name, set()))
     if f"{name}/{s}" not in skip: rows.append(dict(run=name, study=s, train=units, one_pass=one, actual=wall))
 df, fits = pd.DataFrame(rows), {}
